@@ -119,3 +119,17 @@ for in in k23_37x21.ppm k20_257x131.ppm; do
 done
 
 echo "$(grep -vc '^#' "$CASES") cases; $(du -sh "$OUT" | cut -f1) in $OUT"
+
+# ---- SHA-256 of the oracles' output for the 24 full Kodak photos (too big to commit as files) ----
+KM="$OUT/kodak-sha256.txt"
+echo "# PHOTO SETTING SHA256  (paper = pillow-jpeg q25 4:2:0 restart 1 image-only; pillow-q75 = pillow-jpeg q75 4:2:0 full; cjpeg-q95-444-opt = cjpeg -dct int -quality 95 -baseline -sample 1x1 -optimize)" > "$KM"
+for png in "$KODAK"/kodim*.png; do
+  b=$(basename "$png")
+  convert "$png" -depth 8 "$TMP/k.ppm"
+  read -r w h <<< "$(dims "$TMP/k.ppm")"
+  raw "$TMP/k.ppm" > "$TMP/k.rgb"
+  echo "$b paper $("$TMP/pillow-jpeg" "$w" "$h" 25 2 1 "$TMP/k.rgb" | sha256sum | cut -d' ' -f1)" >> "$KM"
+  echo "$b pillow-q75 $("$TMP/pillow-jpeg" "$w" "$h" 75 0 0 "$TMP/k.rgb" | sha256sum | cut -d' ' -f1)" >> "$KM"
+  echo "$b cjpeg-q95-444-opt $(cjpeg -dct int -quality 95 -baseline -sample 1x1 -optimize "$TMP/k.ppm" | sha256sum | cut -d' ' -f1)" >> "$KM"
+done
+echo "$(grep -vc '^#' "$KM") Kodak hashes in $KM"

@@ -51,40 +51,7 @@ public sealed record JpegEncoderGoldenCase(string Name, string Input, string Too
         }
     }
 
-    public PixelImage LoadInput() => TestPnm.Read(File.ReadAllBytes(TestPaths.Data("jpeg-enc", "in", Input)));
+    public PixelImage LoadInput() => PnmCodec.Read(File.ReadAllBytes(TestPaths.Data("jpeg-enc", "in", Input)));
 
     public byte[] LoadExpected() => File.ReadAllBytes(TestPaths.Data("jpeg-enc", "out", Name + ".jpg"));
-}
-
-/// <summary>Minimal binary PGM/PPM (P5/P6, maxval 255) reader for the golden inputs.</summary>
-internal static class TestPnm
-{
-    public static PixelImage Read(byte[] file)
-    {
-        int pos = 0;
-        string magic = Token(file, ref pos);
-        int width = int.Parse(Token(file, ref pos), CultureInfo.InvariantCulture);
-        int height = int.Parse(Token(file, ref pos), CultureInfo.InvariantCulture);
-        int maxval = int.Parse(Token(file, ref pos), CultureInfo.InvariantCulture);
-        Assert.Equal(255, maxval);
-        pos++; // the single whitespace after maxval
-        int channels = magic == "P6" ? 3 : magic == "P5" ? 1 : throw new FormatException(magic);
-        return new PixelImage(width, height, channels, file.AsSpan(pos, width * height * channels).ToArray());
-    }
-
-    private static string Token(byte[] file, ref int pos)
-    {
-        while (char.IsWhiteSpace((char)file[pos]))
-        {
-            pos++;
-        }
-
-        int start = pos;
-        while (!char.IsWhiteSpace((char)file[pos]))
-        {
-            pos++;
-        }
-
-        return System.Text.Encoding.ASCII.GetString(file, start, pos - start);
-    }
 }
