@@ -64,7 +64,7 @@ public sealed class JpegStreamSummary
         foreach (JpegSegment s in _segments)
         {
             string length = s.Length > 0 ? string.Create(CultureInfo.InvariantCulture, $"len={s.Length}") : "";
-            sb.Append(CultureInfo.InvariantCulture, $"{s.Offset,6} {s.Name,-5} {length,-8} {s.Description}".TrimEnd()).Append('\n');
+            sb.Append(string.Create(CultureInfo.InvariantCulture, $"{s.Offset,6} {s.Name,-5} {length,-8} {s.Description}").TrimEnd()).Append('\n');
         }
 
         return sb.ToString();
