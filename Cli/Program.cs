@@ -9,6 +9,8 @@ public static class Program
     public static IReadOnlyList<ICliCommand> Commands { get; } =
     [
         new VersionCommand(),
+        new EncodeCommand(),
+        new BenchJpegCommand(),
     ];
 
     /// <summary>Runs <c>jpeglm ARGS</c> and returns the exit code.</summary>
