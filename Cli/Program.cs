@@ -11,6 +11,7 @@ public static class Program
         new VersionCommand(),
         new EncodeCommand(),
         new BenchJpegCommand(),
+        new DecodeCommand(),
     ];
 
     /// <summary>Runs <c>jpeglm ARGS</c> and returns the exit code.</summary>

@@ -30,6 +30,9 @@ internal ref struct EntropyBitReader
     /// <summary>True once a bit beyond the entropy-coded segment has been consumed.</summary>
     public readonly bool Overran => _count < _padBits;
 
+    /// <summary>Buffered bits that came from the data (not padding); 8 or more left at an interval's end means extra bytes.</summary>
+    public readonly int BufferedDataBits => Math.Max(0, _count - _padBits);
+
     /// <summary>Offset of the byte holding the next unread bit, approximately (stuffed bytes make it inexact).</summary>
     public readonly long UnreadByteOffset => Math.Max(0, _position - ((_count - Math.Min(_count, _padBits)) >> 3));
 

@@ -50,7 +50,9 @@ internal sealed class ScanDecoder
         while (mcu < _mcuCount)
         {
             int intervalStart = mcu;
+            int intervalPosition = reader.Position;
             int intervalEnd = restart > 0 ? (int)Math.Min((long)mcu + restart, _mcuCount) : _mcuCount;
+            bool failed = false;
             if (!tolerant)
             {
                 for (; mcu < intervalEnd; mcu++)
@@ -69,9 +71,9 @@ internal sealed class ScanDecoder
                 }
                 catch (JpegFormatException e)
                 {
-                    int greyFrom = restart > 0 ? intervalStart : mcu;
-                    Damage(greyFrom, intervalEnd, e.ByteOffset, e.Reason);
+                    Damage(restart > 0 ? intervalStart : mcu, intervalEnd, e.ByteOffset, e.Reason);
                     mcu = intervalEnd;
+                    failed = true;
                 }
             }
 
@@ -84,6 +86,13 @@ internal sealed class ScanDecoder
             int markerAt = JpegMarkers.FindNext(data, reader.Position);
             byte marker = markerAt >= 0 ? data[markerAt + 1] : (byte)0;
             bool isRst = marker is >= JpegMarkers.Rst0 and <= JpegMarkers.Rst7;
+            if (tolerant && !failed && HasExtraneousData(data, ref reader, markerAt))
+            {
+                // The interval decoded but left data unread: its bits were not what the encoder wrote.
+                Damage(intervalStart, intervalEnd, reader.Position, "restart interval has extra bytes before its RST marker (corrupt)");
+                failed = true;
+            }
+
             if (isRst && marker - JpegMarkers.Rst0 == nextRestart)
             {
                 Restart(ref reader, markerAt + 2);
@@ -103,16 +112,40 @@ internal sealed class ScanDecoder
                 return markerAt >= 0 ? markerAt : data.Length;
             }
 
-            // Resynchronize: RSTm starts the first following interval whose number is m mod 8.
-            int skipped = (marker - JpegMarkers.Rst0 - nextRestart) & 7;
-            int resumeAt = (int)Math.Min((long)mcu + ((long)skipped * restart), _mcuCount);
-            Damage(mcu, resumeAt, markerAt, $"found {JpegMarkers.Name(marker)} where RST{nextRestart} was expected: {skipped} interval(s) lost");
+            // Resynchronize by the marker's number: RSTm ends the first interval j >= the current one
+            // with j = m mod 8, so intervals in between were lost.
+            int lost = (marker - JpegMarkers.Rst0 - nextRestart) & 7;
+            if (!failed)
+            {
+                // The data decoded cleanly, so it is interval j itself: grey the lost ones and decode it again in its place.
+                int j = (int)Math.Min((long)intervalStart + ((long)lost * restart), _mcuCount);
+                Damage(intervalStart, j, markerAt, $"found {JpegMarkers.Name(marker)} where RST{nextRestart} was expected: {lost} interval(s) lost");
+                mcu = j;
+                nextRestart = (marker - JpegMarkers.Rst0) & 7;
+                Restart(ref reader, intervalPosition);
+                continue;
+            }
+
+            int resumeAt = (int)Math.Min((long)mcu + ((long)lost * restart), _mcuCount);
+            Damage(mcu, resumeAt, markerAt, $"found {JpegMarkers.Name(marker)} where RST{nextRestart} was expected: {lost} interval(s) lost");
             mcu = resumeAt;
             nextRestart = (marker - JpegMarkers.Rst0 + 1) & 7;
             Restart(ref reader, markerAt + 2);
         }
 
         return reader.Position;
+    }
+
+    /// <summary>True when whole bytes other than fill bytes remain between the decoded bits and the marker.</summary>
+    private static bool HasExtraneousData(ReadOnlySpan<byte> data, ref EntropyBitReader reader, int markerAt)
+    {
+        if (reader.BufferedDataBits >= 8)
+        {
+            return true;
+        }
+
+        int end = markerAt >= 0 ? markerAt : data.Length;
+        return reader.Position < end && data[reader.Position..end].ContainsAnyExcept((byte)0xFF);
     }
 
     private void Restart(ref EntropyBitReader reader, int position)
