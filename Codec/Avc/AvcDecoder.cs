@@ -28,6 +28,7 @@ public sealed class AvcDecoderOptions
 /// </summary>
 public sealed class AvcDecoder
 {
+    private static readonly int TraceFrame = int.TryParse(Environment.GetEnvironmentVariable("AVC_TRACE"), out int t) ? t : -1;
     private readonly AvcDecoderOptions _options;
     private readonly SequenceParameterSet?[] _sps = new SequenceParameterSet?[32];
     private readonly PictureParameterSet?[] _pps = new PictureParameterSet?[256];
@@ -355,6 +356,11 @@ public sealed class AvcDecoder
                         recon.Reconstruct(_mb);
                     }
 
+                    if (TraceFrame == _frameCount)
+                    {
+                        Console.Error.WriteLine($"mb {addr} skip mv {state.Mv[addr * 32]},{state.Mv[(addr * 32) + 1]} ref {state.RefPicId[addr * 4]}");
+                    }
+
                     addr = state.NextMbAddress(addr);
                 }
 
@@ -373,6 +379,11 @@ public sealed class AvcDecoder
             if (reconstruct)
             {
                 recon.Reconstruct(_mb);
+            }
+
+            if (TraceFrame == _frameCount)
+            {
+                Console.Error.WriteLine($"mb {addr} {_mb.Kind} sub {string.Join(",", _mb.SubMbType)} ref {string.Join(",", _mb.RefIdx)} cbp {_mb.CodedBlockPattern} qp {_mb.QpY} mv {string.Join(",", state.Mv.AsSpan(addr * 32, 32).ToArray())} i4 {string.Join(",", _mb.Intra4x4PredMode)} i16 {_mb.Intra16x16PredMode} c {_mb.IntraChromaPredMode} refpic {state.RefPicId[addr * 4]},{state.RefPicId[(addr * 4) + 1]},{state.RefPicId[(addr * 4) + 2]},{state.RefPicId[(addr * 4) + 3]} tc {string.Join(",", state.TotalCoeff.AsSpan(addr * 24, 16).ToArray())}");
             }
 
             layer.QpPred = _mb.QpY;
@@ -412,7 +423,10 @@ public sealed class AvcDecoder
         if (!_options.ParseOnly)
         {
             Conceal(pic);
-            DeblockingFilter.Filter(pic, _state, _sliceParams);
+            if (Environment.GetEnvironmentVariable("AVC_NODEBLOCK") == null)
+            {
+                DeblockingFilter.Filter(pic, _state, _sliceParams);
+            }
         }
 
         if (h.IsIdr || h.HasMmco5)

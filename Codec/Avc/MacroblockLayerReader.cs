@@ -54,6 +54,7 @@ internal sealed class MacroblockLayerReader
         mb.LumaNonZero = 0;
         mb.ChromaAcNonZero = 0;
         Commit(mb);
+        _state.QpY[addr] = (byte)QpPred;
         _state.TotalCoeff.AsSpan(addr * PictureState.CoeffSlots, PictureState.CoeffSlots).Clear();
     }
 
