@@ -28,7 +28,6 @@ public sealed class AvcDecoderOptions
 /// </summary>
 public sealed class AvcDecoder
 {
-    private static readonly int TraceFrame = int.TryParse(Environment.GetEnvironmentVariable("AVC_TRACE"), out int t) ? t : -1;
     private readonly AvcDecoderOptions _options;
     private readonly SequenceParameterSet?[] _sps = new SequenceParameterSet?[32];
     private readonly PictureParameterSet?[] _pps = new PictureParameterSet?[256];
@@ -261,7 +260,7 @@ public sealed class AvcDecoder
             || h.PicOrderCntLsb != p.PicOrderCntLsb || h.DeltaPicOrderCntBottom != p.DeltaPicOrderCntBottom
             || h.DeltaPicOrderCnt0 != p.DeltaPicOrderCnt0 || h.DeltaPicOrderCnt1 != p.DeltaPicOrderCnt1
             || h.IsIdr != p.IsIdr || (h.IsIdr && h.IdrPicId != p.IdrPicId)
-            || _state!.SliceId[h.FirstMbInSlice] >= 0;
+            || h.FirstMbInSlice >= _state!.MbCount || _state.SliceId[h.FirstMbInSlice] >= 0;
     }
 
     private void StartPicture(SliceHeader h, PictureParameterSet pps, SequenceParameterSet sps)
@@ -325,6 +324,7 @@ public sealed class AvcDecoder
         layer.ConstrainedIntraPred = pps.ConstrainedIntraPred;
         layer.QpPred = pps.PicInitQp + h.SliceQpDelta;
         bool reconstruct = !_options.ParseOnly;
+        layer.CheckIntraModes = !reconstruct;
         recon.Picture = _current!;
         recon.SliceId = sliceId;
         recon.ChromaQpOffset = pps.ChromaQpIndexOffset;
@@ -355,10 +355,9 @@ public sealed class AvcDecoder
                     {
                         recon.Reconstruct(_mb);
                     }
-
-                    if (TraceFrame == _frameCount)
+                    else if (recon.RefList.Length == 0 || recon.RefList[0] == null)
                     {
-                        Console.Error.WriteLine($"mb {addr} skip mv {state.Mv[addr * 32]},{state.Mv[(addr * 32) + 1]} ref {state.RefPicId[addr * 4]}");
+                        throw new AvcFormatException("P_Skip without a reference picture", -1);
                     }
 
                     addr = state.NextMbAddress(addr);
@@ -380,10 +379,9 @@ public sealed class AvcDecoder
             {
                 recon.Reconstruct(_mb);
             }
-
-            if (TraceFrame == _frameCount)
+            else if (!_mb.IsIntra)
             {
-                Console.Error.WriteLine($"mb {addr} {_mb.Kind} sub {string.Join(",", _mb.SubMbType)} ref {string.Join(",", _mb.RefIdx)} cbp {_mb.CodedBlockPattern} qp {_mb.QpY} mv {string.Join(",", state.Mv.AsSpan(addr * 32, 32).ToArray())} i4 {string.Join(",", _mb.Intra4x4PredMode)} i16 {_mb.Intra16x16PredMode} c {_mb.IntraChromaPredMode} refpic {state.RefPicId[addr * 4]},{state.RefPicId[(addr * 4) + 1]},{state.RefPicId[(addr * 4) + 2]},{state.RefPicId[(addr * 4) + 3]} tc {string.Join(",", state.TotalCoeff.AsSpan(addr * 24, 16).ToArray())}");
+                CheckReferences(_mb, recon.RefList);
             }
 
             layer.QpPred = _mb.QpY;
@@ -394,6 +392,18 @@ public sealed class AvcDecoder
         if (!r.TrailingBitsAreValid())
         {
             throw new AvcFormatException("slice data does not end with rbsp_trailing_bits", -1);
+        }
+    }
+
+    private static void CheckReferences(Macroblock mb, DecodedPicture?[] list)
+    {
+        int parts = mb.Kind == MacroblockKind.P16x16 ? 1 : mb.Kind == MacroblockKind.P8x8 ? 4 : 2;
+        for (int i = 0; i < parts; i++)
+        {
+            if (mb.RefIdx[i] >= list.Length || list[mb.RefIdx[i]] == null)
+            {
+                throw new AvcFormatException($"ref_idx_l0 {mb.RefIdx[i]} names no reference picture", -1);
+            }
         }
     }
 
@@ -423,10 +433,7 @@ public sealed class AvcDecoder
         if (!_options.ParseOnly)
         {
             Conceal(pic);
-            if (Environment.GetEnvironmentVariable("AVC_NODEBLOCK") == null)
-            {
-                DeblockingFilter.Filter(pic, _state, _sliceParams);
-            }
+            DeblockingFilter.Filter(pic, _state, _sliceParams);
         }
 
         if (h.IsIdr || h.HasMmco5)
