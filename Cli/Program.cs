@@ -12,6 +12,8 @@ public static class Program
         new EncodeCommand(),
         new BenchJpegCommand(),
         new DecodeCommand(),
+        new AvcDecodeCommand(),
+        new AvcCheckCommand(),
     ];
 
     /// <summary>Runs <c>jpeglm ARGS</c> and returns the exit code.</summary>
