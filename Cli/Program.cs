@@ -10,6 +10,7 @@ public static class Program
     [
         new VersionCommand(),
         new AvcDecodeCommand(),
+        new AvcCheckCommand(),
         new AvcEncodeCommand(),
     ];
 

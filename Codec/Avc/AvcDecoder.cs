@@ -260,7 +260,7 @@ public sealed class AvcDecoder
             || h.PicOrderCntLsb != p.PicOrderCntLsb || h.DeltaPicOrderCntBottom != p.DeltaPicOrderCntBottom
             || h.DeltaPicOrderCnt0 != p.DeltaPicOrderCnt0 || h.DeltaPicOrderCnt1 != p.DeltaPicOrderCnt1
             || h.IsIdr != p.IsIdr || (h.IsIdr && h.IdrPicId != p.IdrPicId)
-            || _state!.SliceId[h.FirstMbInSlice] >= 0;
+            || h.FirstMbInSlice >= _state!.MbCount || _state.SliceId[h.FirstMbInSlice] >= 0;
     }
 
     private void StartPicture(SliceHeader h, PictureParameterSet pps, SequenceParameterSet sps)
@@ -324,6 +324,7 @@ public sealed class AvcDecoder
         layer.ConstrainedIntraPred = pps.ConstrainedIntraPred;
         layer.QpPred = pps.PicInitQp + h.SliceQpDelta;
         bool reconstruct = !_options.ParseOnly;
+        layer.CheckIntraModes = !reconstruct;
         recon.Picture = _current!;
         recon.SliceId = sliceId;
         recon.ChromaQpOffset = pps.ChromaQpIndexOffset;
@@ -354,6 +355,10 @@ public sealed class AvcDecoder
                     {
                         recon.Reconstruct(_mb);
                     }
+                    else if (recon.RefList.Length == 0 || recon.RefList[0] == null)
+                    {
+                        throw new AvcFormatException("P_Skip without a reference picture", -1);
+                    }
 
                     addr = state.NextMbAddress(addr);
                 }
@@ -374,6 +379,10 @@ public sealed class AvcDecoder
             {
                 recon.Reconstruct(_mb);
             }
+            else if (!_mb.IsIntra)
+            {
+                CheckReferences(_mb, recon.RefList);
+            }
 
             layer.QpPred = _mb.QpY;
             more = r.MoreRbspData();
@@ -383,6 +392,18 @@ public sealed class AvcDecoder
         if (!r.TrailingBitsAreValid())
         {
             throw new AvcFormatException("slice data does not end with rbsp_trailing_bits", -1);
+        }
+    }
+
+    private static void CheckReferences(Macroblock mb, DecodedPicture?[] list)
+    {
+        int parts = mb.Kind == MacroblockKind.P16x16 ? 1 : mb.Kind == MacroblockKind.P8x8 ? 4 : 2;
+        for (int i = 0; i < parts; i++)
+        {
+            if (mb.RefIdx[i] >= list.Length || list[mb.RefIdx[i]] == null)
+            {
+                throw new AvcFormatException($"ref_idx_l0 {mb.RefIdx[i]} names no reference picture", -1);
+            }
         }
     }
 

@@ -40,6 +40,12 @@ internal sealed class MacroblockLayerReader
     /// <summary>constrained_intra_pred_flag.</summary>
     public bool ConstrainedIntraPred { get; set; }
 
+    /// <summary>
+    /// When true (grammar checking without reconstruction) intra prediction modes are checked
+    /// against the neighbours they need; reconstruction checks them anyway.
+    /// </summary>
+    public bool CheckIntraModes { get; set; }
+
     /// <summary>QPY of the previous macroblock in the slice (QPY,PRED).</summary>
     public int QpPred { get; set; }
 
@@ -54,6 +60,7 @@ internal sealed class MacroblockLayerReader
         mb.LumaNonZero = 0;
         mb.ChromaAcNonZero = 0;
         Commit(mb);
+        _state.QpY[addr] = (byte)QpPred;
         _state.TotalCoeff.AsSpan(addr * PictureState.CoeffSlots, PictureState.CoeffSlots).Clear();
     }
 
@@ -107,8 +114,58 @@ internal sealed class MacroblockLayerReader
         }
 
         mb.CodedBlockPattern = cbp;
+        if (CheckIntraModes)
+        {
+            CheckModes(mb, r);
+        }
+
         Commit(mb);
         ReadResidualWithQp(r, mb);
+    }
+
+    // Whether neighbour macroblock (nx, ny) can feed intra prediction (clause 8.3.1.2 availability rules).
+    private bool IntraNeighbour(int nx, int ny)
+    {
+        int w = _state.WidthInMbs;
+        if (nx < 0 || ny < 0 || nx >= w)
+        {
+            return false;
+        }
+
+        int n = (ny * w) + nx;
+        return _state.Available(n, SliceId) && (!ConstrainedIntraPred || IsIntraKind(_state.Kind[n]));
+    }
+
+    private void CheckModes(Macroblock mb, RbspReader r)
+    {
+        int w = _state.WidthInMbs;
+        int mbx = mb.Address % w, mby = mb.Address / w;
+        bool left = IntraNeighbour(mbx - 1, mby), top = IntraNeighbour(mbx, mby - 1), topLeft = IntraNeighbour(mbx - 1, mby - 1);
+        if (!IntraPrediction.ChromaModeAllowed(mb.IntraChromaPredMode, left, top, topLeft))
+        {
+            throw new AvcFormatException($"intra_chroma_pred_mode {mb.IntraChromaPredMode} needs unavailable neighbours", r.BitPosition >> 3);
+        }
+
+        if (mb.Kind == MacroblockKind.I16x16)
+        {
+            if (!IntraPrediction.Intra16x16ModeAllowed(mb.Intra16x16PredMode, left, top, topLeft))
+            {
+                throw new AvcFormatException($"Intra16x16PredMode {mb.Intra16x16PredMode} needs unavailable neighbours", r.BitPosition >> 3);
+            }
+
+            return;
+        }
+
+        for (int raster = 0; raster < 16; raster++)
+        {
+            int bx = raster & 3, by = raster >> 2;
+            bool l = bx > 0 || left, t = by > 0 || top;
+            bool tl = bx > 0 && by > 0 || (bx > 0 ? top : by > 0 ? left : topLeft);
+            if (!IntraPrediction.Intra4x4ModeAllowed(mb.Intra4x4PredMode[raster], l, t, tl))
+            {
+                throw new AvcFormatException($"Intra4x4PredMode {mb.Intra4x4PredMode[raster]} of block {raster} needs unavailable neighbours", r.BitPosition >> 3);
+            }
+        }
     }
 
     private void ReadInter(RbspReader r, Macroblock mb)
