@@ -14,6 +14,7 @@ public static class Program
         new DecodeCommand(),
         new AvcDecodeCommand(),
         new AvcCheckCommand(),
+        new AvcEncodeCommand(),
     ];
 
     /// <summary>Runs <c>jpeglm ARGS</c> and returns the exit code.</summary>
