@@ -15,6 +15,7 @@ public static class Program
         new AvcDecodeCommand(),
         new AvcCheckCommand(),
         new AvcEncodeCommand(),
+        new ScoreCommand(),
     ];
 
     /// <summary>Runs <c>jpeglm ARGS</c> and returns the exit code.</summary>
