@@ -9,6 +9,13 @@ public static class Program
     public static IReadOnlyList<ICliCommand> Commands { get; } =
     [
         new VersionCommand(),
+        new EncodeCommand(),
+        new BenchJpegCommand(),
+        new DecodeCommand(),
+        new AvcDecodeCommand(),
+        new AvcCheckCommand(),
+        new AvcEncodeCommand(),
+        new ScoreCommand(),
         new BenchTokensCommand(),
     ];
 

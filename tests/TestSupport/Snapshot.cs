@@ -1,4 +1,5 @@
 using System.Text;
+using JpegLm.Codec.Imaging;
 using Xunit.Sdk;
 
 namespace JpegLm.TestSupport;
@@ -73,6 +74,50 @@ public static class Snapshot
         }
 
         throw new XunitException($"snapshot {name}.{extension} differs: {expected.Length} bytes approved, {actual.Length} received, first difference at byte {first}; received written to {received}");
+    }
+
+    /// <summary>
+    /// Compares an image against <c>testdata/snapshots/NAME.png</c> by its pixels (not the PNG bytes, which
+    /// depend on the zlib build), so a snapshot survives a runtime upgrade. Mismatch: <c>NAME.received.png</c>.
+    /// </summary>
+    public static void VerifyImage(string name, PixelImage actual)
+    {
+        ArgumentNullException.ThrowIfNull(actual);
+        string approved = Path.Combine(TestPaths.TestData, "snapshots", name + ".png");
+        string received = Path.Combine(TestPaths.TestData, "snapshots", name + ".received.png");
+        PixelImage? expected = File.Exists(approved) ? PngCodec.Read(File.ReadAllBytes(approved)) : null;
+        if (expected != null && expected.Width == actual.Width && expected.Height == actual.Height
+            && expected.Channels == actual.Channels && expected.Pixels.AsSpan().SequenceEqual(actual.Pixels))
+        {
+            File.Delete(received);
+            return;
+        }
+
+        if (Accepting)
+        {
+            WriteAtomically(approved, PngCodec.Write(actual));
+            File.Delete(received);
+            return;
+        }
+
+        WriteAtomically(received, PngCodec.Write(actual));
+        if (expected == null)
+        {
+            throw new XunitException($"no approved snapshot {approved}; received written to {received} (set {AcceptVariable}=1 to accept)");
+        }
+
+        int differing = 0, maxDelta = 0;
+        if (expected.Pixels.Length == actual.Pixels.Length)
+        {
+            for (int i = 0; i < actual.Pixels.Length; i++)
+            {
+                int d = Math.Abs(expected.Pixels[i] - actual.Pixels[i]);
+                differing += d != 0 ? 1 : 0;
+                maxDelta = Math.Max(maxDelta, d);
+            }
+        }
+
+        throw new XunitException($"image snapshot {name} differs: approved {expected.Width}x{expected.Height}x{expected.Channels}, received {actual.Width}x{actual.Height}x{actual.Channels}; {differing} samples differ, max |delta| {maxDelta}; received written to {received}");
     }
 
     /// <summary>A line-by-line diff listing the first differing lines (at most 20).</summary>

@@ -1,0 +1,142 @@
+using System.Diagnostics;
+using JpegLm.Codec.Imaging;
+using JpegLm.Codec.Jpeg;
+
+namespace JpegLm.Cli.Commands;
+
+/// <summary>
+/// <c>jpeglm bench jpeg</c>: single-threaded JPEG throughput on the Kodak photos, ours against
+/// libjpeg-turbo (SIMD, through libturbojpeg) in the same process, as medians of several runs.
+/// Each row is a <see cref="BenchCase"/>; a decode section adds its rows to <see cref="BuildCases"/>.
+/// </summary>
+internal sealed class BenchJpegCommand : ICliCommand
+{
+    public string Name => "bench";
+
+    public string Summary => "benchmarks: 'bench jpeg' measures JPEG encoding against libjpeg-turbo";
+
+    public string Usage => """
+        jpeglm bench jpeg [--kodak DIR] [--iterations N]
+          --kodak DIR       folder of the Kodak PNGs (default: ../shared/data/kodak above the current folder)
+          --iterations N    timed runs per row; the median is reported (default 7)
+        Rows: the JPEG-LM paper's setting (256x256 centre crops, q25 4:2:0, restart 1, image-only) and
+        full 768x512 photos at q75 4:2:0; megapixels per second on one thread, ours / libjpeg-turbo.
+        """;
+
+    public int Run(IReadOnlyList<string> args, TextWriter stdout, TextWriter stderr)
+    {
+        var cli = new CliArgs(args);
+        string area = cli.Positional(0, "benchmark area (jpeg)");
+        if (area != "jpeg")
+        {
+            throw new UsageException($"unknown benchmark area '{area}' (known: jpeg)");
+        }
+
+        string? kodak = cli.String("kodak") ?? FindKodak();
+        int iterations = cli.Int("iterations", 7, 1, 1000);
+        cli.EnsureAllUsed(1);
+        if (kodak == null || !Directory.Exists(kodak))
+        {
+            stderr.WriteLine("jpeglm bench: Kodak folder not found; pass --kodak DIR");
+            return 1;
+        }
+
+        string[] files = [.. Directory.GetFiles(kodak, "*.png").Order(StringComparer.Ordinal)];
+        if (files.Length == 0)
+        {
+            stderr.WriteLine($"jpeglm bench: no PNG files in {kodak}");
+            return 1;
+        }
+
+        PixelImage[] photos = [.. files.Select(f => PngCodec.Read(File.ReadAllBytes(f)).ToRgb())];
+        using TurboJpegLibrary? turbo = TurboJpegLibrary.TryLoad(out string turboInfo);
+        stdout.WriteLine($"JPEG benchmark: {photos.Length} photos from {kodak}, {iterations} runs per row, 1 thread, {Environment.ProcessorCount} logical CPUs");
+        stdout.WriteLine(turbo != null ? $"reference: libjpeg-turbo via {turboInfo} (tjCompress2, accurate DCT, no restart markers)" : $"reference skipped: {turboInfo}");
+        stdout.WriteLine();
+        stdout.WriteLine($"{"section",-8} {"workload",-44} {"ours MP/s",10} {"turbo MP/s",11} {"ratio",7}");
+        foreach (BenchCase c in BuildCases(photos, turbo))
+        {
+            double ours = MedianMegapixelsPerSecond(c.Ours, c.Pixels, iterations);
+            double? reference = c.Reference == null ? null : MedianMegapixelsPerSecond(c.Reference, c.Pixels, iterations);
+            string refText = reference is double r ? $"{r,11:F1}" : $"{"-",11}";
+            string ratio = reference is double rr ? $"{ours / rr,7:F2}" : $"{"-",7}";
+            stdout.WriteLine($"{c.Section,-8} {c.Name,-44} {ours,10:F1} {refText} {ratio}");
+        }
+
+        return 0;
+    }
+
+    /// <summary>One benchmark row: work that processes <see cref="Pixels"/> pixels per call.</summary>
+    internal sealed record BenchCase(string Section, string Name, long Pixels, Action Ours, Action? Reference);
+
+    /// <summary>The rows: encode rows now; decode rows belong beside them.</summary>
+    internal static List<BenchCase> BuildCases(PixelImage[] photos, TurboJpegLibrary? turbo)
+    {
+        PixelImage[] crops = [.. photos.Select(p => ImageResize.Crop(p, (p.Width - 256) / 2, (p.Height - 256) / 2, 256, 256))];
+        var paper = new JpegEncoder(JpegEncoderOptions.Paper);
+        var q75 = new JpegEncoder(new JpegEncoderOptions { Quality = 75 });
+        var sink = new System.Buffers.ArrayBufferWriter<byte>(1 << 20);
+        return
+        [
+            new("encode", "256x256 crops, q25 4:2:0 restart 1 image-only", crops.Sum(c => (long)c.Width * c.Height),
+                () => EncodeAll(paper, crops, sink),
+                turbo == null ? null : () => TurboAll(turbo, crops, 25)),
+            new("encode", "full photos, q75 4:2:0", photos.Sum(c => (long)c.Width * c.Height),
+                () => EncodeAll(q75, photos, sink),
+                turbo == null ? null : () => TurboAll(turbo, photos, 75)),
+        ];
+    }
+
+    private static void EncodeAll(JpegEncoder encoder, PixelImage[] images, System.Buffers.ArrayBufferWriter<byte> sink)
+    {
+        foreach (PixelImage image in images)
+        {
+            sink.ResetWrittenCount();
+            encoder.Encode(image.Pixels, image.Width, image.Height, image.Channels, sink);
+        }
+    }
+
+    private static void TurboAll(TurboJpegLibrary turbo, PixelImage[] images, int quality)
+    {
+        foreach (PixelImage image in images)
+        {
+            turbo.CompressRgb420(image.Pixels, image.Width, image.Height, quality);
+        }
+    }
+
+    private static double MedianMegapixelsPerSecond(Action work, long pixels, int iterations)
+    {
+        work(); // warm-up: JIT tiers, buffers
+        work();
+        var rates = new double[iterations];
+        for (int i = 0; i < iterations; i++)
+        {
+            long start = Stopwatch.GetTimestamp();
+            work();
+            rates[i] = pixels / 1e6 / Stopwatch.GetElapsedTime(start).TotalSeconds;
+        }
+
+        Array.Sort(rates);
+        return rates[iterations / 2];
+    }
+
+    private static string? FindKodak()
+    {
+        string? env = Environment.GetEnvironmentVariable("JPEGLM_SHARED_DATA");
+        if (!string.IsNullOrEmpty(env) && Directory.Exists(Path.Combine(env, "kodak")))
+        {
+            return Path.Combine(env, "kodak");
+        }
+
+        for (var dir = new DirectoryInfo(Directory.GetCurrentDirectory()); dir != null; dir = dir.Parent)
+        {
+            string candidate = Path.Combine(dir.FullName, "shared", "data", "kodak");
+            if (Directory.Exists(candidate))
+            {
+                return candidate;
+            }
+        }
+
+        return null;
+    }
+}
