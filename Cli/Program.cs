@@ -16,6 +16,7 @@ public static class Program
         new AvcCheckCommand(),
         new AvcEncodeCommand(),
         new ScoreCommand(),
+        new BenchTokensCommand(),
     ];
 
     /// <summary>Runs <c>jpeglm ARGS</c> and returns the exit code.</summary>

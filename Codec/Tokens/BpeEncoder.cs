@@ -15,6 +15,8 @@ public sealed class BpeEncoder
     private readonly int[] _right;
     private readonly int[] _head;
     private readonly int _size;
+    private readonly bool[] _spans = new bool[65536];
+    private const int ShortSegment = 16;
     private int[] _tok = [];
     private int[] _next = [];
     private int[] _prev = [];
@@ -37,6 +39,12 @@ public sealed class BpeEncoder
         Array.Fill(_head, -1);
         for (int r = 0; r < m; r++)
         {
+            ReadOnlySpan<byte> merged = vocabulary.TokenBytes(BpeVocabulary.FirstMerge + r);
+            for (int i = 0; i + 1 < merged.Length; i++)
+            {
+                _spans[(merged[i] << 8) | merged[i + 1]] = true;
+            }
+
             (_left[r], _right[r]) = vocabulary.Merges[r];
             int key = (_left[r] * _size) + _right[r];
             if (_rank[key] < 0)
@@ -59,10 +67,97 @@ public sealed class BpeEncoder
             throw new ArgumentException("the token buffer must be at least as long as the input", nameof(tokens));
         }
 
-        if (n == 0)
+        // No token contains a byte pair outside _spans, so no merge ever crosses such a boundary and the
+        // input splits into independent segments; on JPEG data most segments are single bytes.
+        bool[] spans = _spans;
+        int o = 0, start = 0;
+        for (int i = 0; i < n; i++)
         {
-            return 0;
+            if (i + 1 < n && spans[(bytes[i] << 8) | bytes[i + 1]])
+            {
+                continue;
+            }
+
+            int length = i + 1 - start;
+            if (length == 1)
+            {
+                tokens[o++] = bytes[i];
+            }
+            else if (length == 2)
+            {
+                int r = _rank[(bytes[start] * _size) + bytes[i]];
+                if (r >= 0)
+                {
+                    tokens[o++] = BpeVocabulary.FirstMerge + r;
+                }
+                else
+                {
+                    tokens[o++] = bytes[start];
+                    tokens[o++] = bytes[i];
+                }
+            }
+            else if (length <= ShortSegment)
+            {
+                o += EncodeShort(bytes.Slice(start, length), tokens[o..]);
+            }
+            else
+            {
+                o += EncodeLinked(bytes.Slice(start, length), tokens[o..]);
+            }
+
+            start = i + 1;
         }
+
+        return o;
+    }
+
+    /// <summary>
+    /// Short segments: repeatedly merge the leftmost occurrence of the lowest-ranked pair, which is the
+    /// same as merging all occurrences of each rank left to right.
+    /// </summary>
+    private int EncodeShort(ReadOnlySpan<byte> bytes, Span<int> tokens)
+    {
+        Span<int> t = stackalloc int[ShortSegment];
+        int n = bytes.Length;
+        for (int i = 0; i < n; i++)
+        {
+            t[i] = bytes[i];
+        }
+
+        while (n > 1)
+        {
+            int best = int.MaxValue, at = -1;
+            for (int i = 0; i + 1 < n; i++)
+            {
+                int r = _rank[(t[i] * _size) + t[i + 1]];
+                if (r >= 0 && r < best)
+                {
+                    best = r;
+                    at = i;
+                }
+            }
+
+            if (at < 0)
+            {
+                break;
+            }
+
+            t[at] = BpeVocabulary.FirstMerge + best;
+            for (int i = at + 1; i + 1 < n; i++)
+            {
+                t[i] = t[i + 1];
+            }
+
+            n--;
+        }
+
+        t[..n].CopyTo(tokens);
+        return n;
+    }
+
+    private int EncodeLinked(ReadOnlySpan<byte> bytes, Span<int> tokens)
+    {
+        int n = bytes.Length;
 
         Ensure(n);
         int[] tok = _tok, next = _next, prev = _prev, rank = _rank, head = _head, entryPos = _entryPos, entryNext = _entryNext;

@@ -126,21 +126,36 @@ public sealed class BpeVocabulary
     public int Decode(ReadOnlySpan<int> tokens, Span<byte> destination)
     {
         int at = 0;
+        int size = Size;
         foreach (int t in tokens)
         {
-            if ((uint)t >= (uint)Size)
+            if ((uint)t < 256u)
+            {
+                // Most JPEG tokens are single bytes: no slice, no copy call.
+                if ((uint)at >= (uint)destination.Length)
+                {
+                    throw new ArgumentException("destination too small", nameof(destination));
+                }
+
+                destination[at++] = (byte)t;
+                continue;
+            }
+
+            if ((uint)t >= (uint)size)
             {
                 throw new ArgumentException($"token id {t} is outside the vocabulary of {Size}", nameof(tokens));
             }
 
-            int start = _offsets[t], length = _offsets[t + 1] - start;
-            if (at + length > destination.Length)
+            int start = _offsets[t], end = _offsets[t + 1];
+            if (at + (end - start) > destination.Length)
             {
                 throw new ArgumentException("destination too small", nameof(destination));
             }
 
-            _bytes.AsSpan(start, length).CopyTo(destination[at..]);
-            at += length;
+            for (int i = start; i < end; i++)
+            {
+                destination[at++] = _bytes[i];
+            }
         }
 
         return at;

@@ -142,6 +142,14 @@ public sealed class JpegProfile : CodecProfile
         => [.. HuffmanTables.Select(t => new JpegHuffmanTableSpec(t.Class == "ac" ? 1 : 0, t.Id, Bytes(t.Bits), Bytes(t.Values)))];
 
     /// <summary>
+    /// The grammar of this profile's token streams (for constrained sampling and checking): without
+    /// kept headers the stream is the entropy-coded data up to, not including, EOI; with kept headers it
+    /// is the whole image-only stream, header first.
+    /// </summary>
+    public JpegScanGrammar TokenGrammar()
+        => JpegScanGrammar.Create(Width, Height, Components(), RestartInterval, HuffmanSpecs(), KeepHeaders ? ImageHeader() : null, endsWithEoi: KeepHeaders);
+
+    /// <summary>
     /// The constant header of an image-only stream exactly as libjpeg-turbo writes it for Pillow's
     /// streamtype=2: SOI, APP0 (JFIF 1.01, no units, density 1x1, no thumbnail), SOF0, DRI (when
     /// restarting), SOS (Ss=0, Se=63, Ah=Al=0).
