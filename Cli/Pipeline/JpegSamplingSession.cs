@@ -50,8 +50,11 @@ internal sealed class JpegSamplingSession : IDisposable
 
     public JpegScanGrammar Grammar { get; }
 
-    /// <summary>A generous cap on new tokens: 64 per patch (a token is at least one byte).</summary>
-    public int DefaultMaxTokens => Math.Max(256, Grammar.IntervalCount * 64);
+    /// <summary>A generous cap on new tokens: 128 per patch (a token is at least one byte).</summary>
+    public int DefaultMaxTokens => Math.Max(512, Grammar.IntervalCount * 128);
+
+    /// <summary>Constrained samples that ran out of tokens before completing and were drawn again (with a new seed).</summary>
+    public int Redrawn { get; private set; }
 
     /// <summary>The profile's token bytes for an image (fitted to the profile and encoded canonically).</summary>
     public byte[] TokenBytesOf(PixelImage image)
@@ -65,8 +68,23 @@ internal sealed class JpegSamplingSession : IDisposable
     public IReadOnlyList<JpegSample> Complete(byte[] promptBytes, int count, SamplingOptions options, bool constrained)
     {
         int[] prompt = [BpeVocabulary.Bos, .. _encoder.Encode(promptBytes)];
-        IReadOnlyList<SampleResult> results = new Sampler(Model).Generate(prompt, options with { Samples = count, EosTokenId = BpeVocabulary.Eos },
-            constrained ? () => new JpegGrammarConstraint(_tokenTable, Grammar) : null);
+        var sampler = new Sampler(Model);
+        Func<ITokenConstraint>? rule = constrained ? () => new JpegGrammarConstraint(_tokenTable, Grammar) : null;
+        var results = sampler.Generate(prompt, options with { Samples = count, EosTokenId = BpeVocabulary.Eos }, rule).ToList();
+        if (constrained)
+        {
+            // The grammar guarantees that every *finished* sample is valid; one that hits the token cap first is
+            // unfinished. Draw it again (a few times, new seeds) rather than emit a truncated file.
+            for (int i = 0; i < results.Count; i++)
+            {
+                for (int attempt = 1; attempt <= 3 && results[i].Reason != FinishReason.EndOfSequence; attempt++)
+                {
+                    Redrawn++;
+                    results[i] = sampler.Generate(prompt, options with { Samples = 1, EosTokenId = BpeVocabulary.Eos, Seed = options.Seed + (ulong)(1000 * attempt) + (ulong)i }, rule)[0];
+                }
+            }
+        }
+
         var samples = new List<JpegSample>(results.Count);
         foreach (SampleResult r in results)
         {
