@@ -161,6 +161,11 @@ internal static class TrainingRun
             {
                 Save(trainer, run, curve, csv);
             }
+            else if (r.ValidationLoss != null || r.Step % 50 == 0)
+            {
+                // Keep the picture current between checkpoints (rendering costs milliseconds).
+                curve.Save(run.LossPng, "JpegLm training loss");
+            }
         }
 
         Save(trainer, run, curve, csv);
