@@ -176,7 +176,8 @@ internal sealed class JpegScanEncoder
             for (int r = 0; r < maxV; r++)
             {
                 int imageRow = Math.Min(groupRow + r, layout.Height - 1);
-                ReadOnlySpan<byte> source = pixels.Slice(imageRow * rowBytes, rowBytes);
+                // The row plus whatever follows it: vector loads may look past the row's end.
+                ReadOnlySpan<byte> source = pixels[(imageRow * rowBytes)..];
                 Span<byte> luma = _lumaPlane.AsSpan(((group * maxV) + r) * lumaStride, lumaStride);
                 if (!color)
                 {
