@@ -14,14 +14,14 @@ internal static class ChromaDownsampler
     /// <summary>
     /// Downsamples <paramref name="factorV"/> full-resolution rows (each <paramref name="fullStride"/>
     /// samples, already padded to <paramref name="outWidth"/> · <paramref name="factorH"/>) into one row
-    /// of <paramref name="outWidth"/> samples.
+    /// of <paramref name="outWidth"/> samples. <paramref name="vectorize"/> = false forces the scalar path (tests).
     /// </summary>
-    public static void Downsample(ReadOnlySpan<byte> rows, int fullStride, int factorH, int factorV, Span<byte> destination, int outWidth)
+    public static void Downsample(ReadOnlySpan<byte> rows, int fullStride, int factorH, int factorV, Span<byte> destination, int outWidth, bool vectorize = true)
     {
         if (factorH == 2 && factorV == 2)
         {
             ReadOnlySpan<byte> a = rows[..fullStride], b = rows.Slice(fullStride, fullStride);
-            for (int x = Avx2.IsSupported ? DownsampleVector(a, b, destination, outWidth) : 0; x < outWidth; x++)
+            for (int x = vectorize && Avx2.IsSupported ? DownsampleVector(a, b, destination, outWidth) : 0; x < outWidth; x++)
             {
                 int bias = 1 + (x & 1);
                 destination[x] = (byte)((a[2 * x] + a[(2 * x) + 1] + b[2 * x] + b[(2 * x) + 1] + bias) >> 2);
@@ -29,7 +29,7 @@ internal static class ChromaDownsampler
         }
         else if (factorH == 2 && factorV == 1)
         {
-            for (int x = Avx2.IsSupported ? DownsampleVector(rows[..fullStride], default, destination, outWidth) : 0; x < outWidth; x++)
+            for (int x = vectorize && Avx2.IsSupported ? DownsampleVector(rows[..fullStride], default, destination, outWidth) : 0; x < outWidth; x++)
             {
                 destination[x] = (byte)((rows[2 * x] + rows[(2 * x) + 1] + (x & 1)) >> 1);
             }

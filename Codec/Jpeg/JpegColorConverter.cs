@@ -21,11 +21,11 @@ internal static class JpegColorConverter
     private const int Half = 1 << 15;
     private const int ChromaBias = (128 << 16) + Half - 1;
 
-    /// <summary>Converts <paramref name="width"/> RGB pixels into Y, Cb, Cr rows of length <paramref name="paddedWidth"/>.</summary>
-    public static void RgbToYCbCr(ReadOnlySpan<byte> rgb, int width, Span<byte> y, Span<byte> cb, Span<byte> cr, int paddedWidth)
+    /// <summary>Converts <paramref name="width"/> RGB pixels into Y, Cb, Cr rows of length <paramref name="paddedWidth"/> (<paramref name="vectorize"/> = false: scalar only).</summary>
+    public static void RgbToYCbCr(ReadOnlySpan<byte> rgb, int width, Span<byte> y, Span<byte> cb, Span<byte> cr, int paddedWidth, bool vectorize = true)
     {
         int x = 0;
-        if (width >= 16)
+        if (vectorize && width >= 16)
         {
             x = RgbToYCbCrVector(rgb, width, y, cb, cr);
         }

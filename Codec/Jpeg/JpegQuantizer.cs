@@ -64,9 +64,12 @@ internal sealed class JpegQuantizer
         return mask;
     }
 
-    /// <summary>Vector path: quantizes eight row vectors of DCT output into zig-zag order; returns the nonzero mask.</summary>
+    /// <summary>
+    /// Vector path: quantizes eight row vectors of DCT output into zig-zag order; returns the nonzero
+    /// mask. The zig-zag permutation uses AVX-512BW when present and <paramref name="allowAvx512"/>.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public unsafe ulong Quantize(ref Vector256<int> rows, Span<short> zigZag)
+    public unsafe ulong Quantize(ref Vector256<int> rows, Span<short> zigZag, bool allowAvx512 = true)
     {
         Vector256<short> n0, n1, n2, n3;
         fixed (int* corr = _corrections)
@@ -79,7 +82,7 @@ internal sealed class JpegQuantizer
         }
 
         ref short destination = ref MemoryMarshal.GetReference(zigZag);
-        if (Avx512BW.IsSupported)
+        if (Avx512BW.IsSupported && allowAvx512)
         {
             // vpermt2w gathers any 32 of the 64 natural-order words in one instruction.
             Vector512<short> low = Vector512.Create(n0, n1), high = Vector512.Create(n2, n3);
