@@ -135,8 +135,8 @@ internal sealed class JpegScanEncoder
         }
 
         int mcus = storeAll ? layout.McuCount : 1;
-        EnsureLength(ref _coefficients, mcus * layout.BlocksPerMcu * 64);
-        EnsureLength(ref _masks, mcus * layout.BlocksPerMcu);
+        EnsureLength(ref _coefficients, checked(mcus * layout.BlocksPerMcu * 64));
+        EnsureLength(ref _masks, checked(mcus * layout.BlocksPerMcu));
     }
 
     private static void EnsureLength<T>(ref T[] array, int length)
