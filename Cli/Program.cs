@@ -8,9 +8,20 @@ public static class Program
     /// <summary>Every command, in the order <c>jpeglm --help</c> lists them.</summary>
     public static IReadOnlyList<ICliCommand> Commands { get; } =
     [
-        new VersionCommand(),
         new EncodeCommand(),
+        new DecodeCommand(),
+        new PrepareCommand(),
+        new TrainCommand(),
+        new SampleCommand(),
+        new ScoreCommand(),
+        new EvalCommand(),
+        new DemoCommand(),
+        new VersionCommand(),
         new BenchJpegCommand(),
+        new AvcDecodeCommand(),
+        new AvcCheckCommand(),
+        new AvcEncodeCommand(),
+        new BenchTokensCommand(),
     ];
 
     /// <summary>Runs <c>jpeglm ARGS</c> and returns the exit code.</summary>

@@ -1,0 +1,235 @@
+using JpegLm.Codec.Bitstream;
+
+namespace JpegLm.Codec.Avc.Encoder;
+
+/// <summary>P-slice decisions: P_Skip probe, P_L0_16x16 motion search over every reference, intra fallback.</summary>
+internal sealed partial class MacroblockEncoder
+{
+    private readonly InterPrediction _inter = new();
+    private byte[] _scratchY = [];
+
+    private void ChooseInter()
+    {
+        Macroblock mb = Mb;
+        int addr = mb.Address;
+        (int x, int y) = MbOrigin(addr);
+        _mvp.Address = addr;
+        _mvp.SliceId = SliceId;
+        _mvp.Assigned = 0;
+        (int X, int Y) skip = _mvp.PredictSkip();
+
+        // P_Skip probe (x264's fast skip): if the skip prediction leaves nothing worth coding, stop here.
+        PredictInter(0, x, y, 16, 16, skip.X, skip.Y);
+        CodeInterLuma();
+        CodeChroma(intra: false);
+        if (mb.CodedBlockPattern == 0)
+        {
+            SetSkip();
+            return;
+        }
+
+        int lambda = Lambda;
+        int bestRef = 0, bestCost = int.MaxValue;
+        (int X, int Y) bestMv = (0, 0), bestMvp = (0, 0);
+        for (int r = 0; r < NumRefIdxActive; r++)
+        {
+            (int X, int Y) mvp = _mvp.Predict(0, 0, 16, 16, r);
+            int refBits = NumRefIdxActive > 2 ? RbspWriter.UeLength((uint)r) : NumRefIdxActive == 2 ? 1 : 0;
+            (int X, int Y) mv = FullPelSearch(References[r], x, y, mvp, lambda * refBits, out int cost);
+            if (cost < bestCost)
+            {
+                bestCost = cost;
+                bestRef = r;
+                bestMv = mv;
+                bestMvp = mvp;
+            }
+        }
+
+        int bestRefBits = NumRefIdxActive > 2 ? RbspWriter.UeLength((uint)bestRef) : NumRefIdxActive == 2 ? 1 : 0;
+        int interCost = Options.QuarterPel
+            ? SubPelRefine(bestRef, x, y, ref bestMv, bestMvp, lambda * bestRefBits)
+            : FullPelSatd(References[bestRef], x, y, bestMv) + (lambda * (MvdBits(bestMv, bestMvp) + bestRefBits));
+
+        if (IntraCheaper(interCost + lambda))
+        {
+            ChooseIntra(Options.Intra4x4InP, out _);
+            return;
+        }
+
+        mb.Kind = MacroblockKind.P16x16;
+        mb.CodedBlockPattern = 0;
+        for (int i = 0; i < 4; i++)
+        {
+            mb.RefIdx[i] = bestRef;
+        }
+
+        mb.Mvd[0] = bestMv.X - bestMvp.X;
+        mb.Mvd[1] = bestMv.Y - bestMvp.Y;
+        PredictInter(bestRef, x, y, 16, 16, bestMv.X, bestMv.Y);
+        CodeInterLuma();
+        CodeChroma(intra: false);
+        if (mb.CodedBlockPattern == 0 && bestRef == 0 && bestMv == skip)
+        {
+            SetSkip();
+        }
+    }
+
+    private void SetSkip()
+    {
+        Macroblock mb = Mb;
+        mb.Kind = MacroblockKind.PSkip;
+        mb.CodedBlockPattern = 0;
+        mb.LumaNonZero = 0;
+        mb.ChromaAcNonZero = 0;
+    }
+
+    // Whether the best Intra 16x16 (or Intra 4x4 when enabled) beats the inter cost.
+    private bool IntraCheaper(int interCost)
+    {
+        var n = IntraNeighbours(Mb.Address);
+        (int x, int y) = MbOrigin(Mb.Address);
+        int stride = Stride;
+        int lumaOff = (y * stride) + x;
+        int best = int.MaxValue;
+        for (int mode = 0; mode < 4; mode++)
+        {
+            if (IntraPrediction.Intra16x16ModeAllowed(mode, n.Left, n.Top, n.TopLeft))
+            {
+                IntraPrediction.Predict16x16(Picture.Y, lumaOff, stride, mode, n.Left, n.Top, n.TopLeft);
+                best = Math.Min(best, Distortion.Satd(SourceY, lumaOff, stride, Picture.Y, lumaOff, stride, 16, 16) + (Lambda * 6));
+            }
+        }
+
+        if (best >= interCost && Options.Intra4x4InP)
+        {
+            best = Math.Min(best, TryIntra4x4(n, lumaOff, interCost) + (Lambda * 5));
+        }
+
+        return best < interCost;
+    }
+
+    private static int MvdBits((int X, int Y) mv, (int X, int Y) mvp) => RbspWriter.SeLength(mv.X - mvp.X) + RbspWriter.SeLength(mv.Y - mvp.Y);
+
+    // Writes the prediction of a partition from reference ref with motion (mvx, mvy) into the picture.
+    private void PredictInter(int refIdx, int x, int y, int w, int h, int mvx, int mvy)
+    {
+        DecodedPicture reference = References[refIdx].Picture;
+        int stride = Stride, cs = stride / 2;
+        _inter.PredictLuma(reference, Picture.Y, stride, x, y, w, h, mvx, mvy);
+        InterPrediction.PredictChroma(reference.U, cs, reference.Height / 2, Picture.U, cs, x / 2, y / 2, w / 2, h / 2, mvx, mvy);
+        InterPrediction.PredictChroma(reference.V, cs, reference.Height / 2, Picture.V, cs, x / 2, y / 2, w / 2, h / 2, mvx, mvy);
+    }
+
+    /// <summary>
+    /// Small-diamond full-sample search (x264's --me dia) from the better of the rounded predictor and
+    /// zero motion; cost SAD + λ·mvd bits + <paramref name="refCost"/>. Returns quarter-sample units.
+    /// </summary>
+    private (int X, int Y) FullPelSearch(ReferenceFrame reference, int x, int y, (int X, int Y) mvp, int refCost, out int bestCost)
+    {
+        int stride = Stride;
+        int srcOff = (y * stride) + x;
+        int lambda = Lambda;
+        int minX = -32 - x, maxX = Picture.Width - 16 + 32 - x;
+        int minY = -32 - y, maxY = Picture.Height - 16 + 32 - y;
+        int range = Options.SearchRange;
+
+        int Cost(int mx, int my) => Distortion.Sad16(SourceY, srcOff, stride, reference.PaddedY, reference.Offset(x + mx, y + my), reference.Stride, 16)
+            + (lambda * (RbspWriter.SeLength((mx * 4) - mvp.X) + RbspWriter.SeLength((my * 4) - mvp.Y))) + refCost;
+
+        int sx = Math.Clamp((mvp.X + 2) >> 2, minX, maxX), sy = Math.Clamp((mvp.Y + 2) >> 2, minY, maxY);
+        int bx = sx, by = sy;
+        bestCost = Cost(sx, sy);
+        if (sx != 0 || sy != 0)
+        {
+            int zero = Cost(0, 0);
+            if (zero < bestCost)
+            {
+                bestCost = zero;
+                bx = 0;
+                by = 0;
+            }
+        }
+
+        int cx = bx, cy = by;
+        for (int iter = 0; iter < range; iter++)
+        {
+            int nx = bx, ny = by;
+            for (int d = 0; d < 4; d++)
+            {
+                int tx = bx + (d == 0 ? -1 : d == 1 ? 1 : 0), ty = by + (d == 2 ? -1 : d == 3 ? 1 : 0);
+                if (tx < minX || tx > maxX || ty < minY || ty > maxY || Math.Abs(tx - cx) > range || Math.Abs(ty - cy) > range)
+                {
+                    continue;
+                }
+
+                int c = Cost(tx, ty);
+                if (c < bestCost)
+                {
+                    bestCost = c;
+                    nx = tx;
+                    ny = ty;
+                }
+            }
+
+            if (nx == bx && ny == by)
+            {
+                break;
+            }
+
+            bx = nx;
+            by = ny;
+        }
+
+        return (bx * 4, by * 4);
+    }
+
+    private int FullPelSatd(ReferenceFrame reference, int x, int y, (int X, int Y) mv)
+    {
+        int stride = Stride;
+        return Distortion.Satd(SourceY, (y * stride) + x, stride, reference.PaddedY, reference.Offset(x + (mv.X >> 2), y + (mv.Y >> 2)), reference.Stride, 16, 16);
+    }
+
+    // Half- then quarter-sample refinement around mv by SATD of the interpolated prediction; returns the cost.
+    private int SubPelRefine(int refIdx, int x, int y, ref (int X, int Y) mv, (int X, int Y) mvp, int refCost)
+    {
+        int stride = Stride;
+        if (_scratchY.Length != Picture.Y.Length)
+        {
+            _scratchY = new byte[Picture.Y.Length];
+        }
+
+        DecodedPicture reference = References[refIdx].Picture;
+        int srcOff = (y * stride) + x;
+        int lambda = Lambda;
+        int Cost(int mx, int my)
+        {
+            _inter.PredictLuma(reference, _scratchY, stride, x, y, 16, 16, mx, my);
+            return Distortion.Satd(SourceY, srcOff, stride, _scratchY, srcOff, stride, 16, 16) + (lambda * (RbspWriter.SeLength(mx - mvp.X) + RbspWriter.SeLength(my - mvp.Y))) + refCost;
+        }
+
+        int best = Cost(mv.X, mv.Y);
+        for (int step = 2; step >= 1; step--)
+        {
+            int cx = mv.X, cy = mv.Y;
+            for (int dy = -step; dy <= step; dy += step)
+            {
+                for (int dx = -step; dx <= step; dx += step)
+                {
+                    if (dx == 0 && dy == 0)
+                    {
+                        continue;
+                    }
+
+                    int c = Cost(cx + dx, cy + dy);
+                    if (c < best)
+                    {
+                        best = c;
+                        mv = (cx + dx, cy + dy);
+                    }
+                }
+            }
+        }
+
+        return best;
+    }
+}

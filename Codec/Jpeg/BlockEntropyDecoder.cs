@@ -1,0 +1,254 @@
+using System.Runtime.CompilerServices;
+
+namespace JpegLm.Codec.Jpeg;
+
+/// <summary>
+/// Huffman decoding of one block's coefficients: the sequential procedure of T.81 F.2.2 and the four
+/// progressive procedures of G.1.2 (DC first / refinement, AC first / refinement with EOB runs).
+/// Coefficients are written in natural order.
+/// </summary>
+internal static class BlockEntropyDecoder
+{
+    /// <summary>Sequential (baseline / extended) block: DC difference then run/size-coded ACs (F.2.2.1–F.2.2.2).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void DecodeSequential(ref EntropyBitReader reader, FrameComponent c, Span<short> block, int mcu)
+    {
+        ReadOnlySpan<byte> zigZag = JpegTables.ZigZag;
+        reader.EnsureBits();
+        int size = reader.DecodeSymbol(c.DcTable!);
+        if (size < 0)
+        {
+            throw BadCode(ref reader, "DC", mcu);
+        }
+
+        // libjpeg keeps the predictor as an int and stores it truncated to a 16-bit coefficient.
+        c.DcPredictor += reader.ReceiveExtend(size);
+        block[0] = (short)c.DcPredictor;
+
+        HuffmanDecodingTable ac = c.AcTable!;
+        int[] fastAc = ac.FastAc;
+        for (int k = 1; k < 64; k++)
+        {
+            reader.EnsureBits();
+            int fast = fastAc[(int)reader.Peek(HuffmanDecodingTable.LookaheadBits)];
+            if (fast != 0)
+            {
+                // Symbol and magnitude bits resolved by one lookup.
+                k += (fast >> 8) & 0xFF;
+                reader.Skip(fast & 0xFF);
+                if (k > 63)
+                {
+                    throw CoefficientOverrun(ref reader, mcu);
+                }
+
+                block[zigZag[k]] = (short)(fast >> 16);
+                continue;
+            }
+
+            int rs = reader.DecodeSymbol(ac);
+            if (rs < 0)
+            {
+                throw BadCode(ref reader, "AC", mcu);
+            }
+
+            int run = rs >> 4;
+            size = rs & 15;
+            if (size == 0)
+            {
+                if (run != 15)
+                {
+                    break; // EOB
+                }
+
+                k += 15; // ZRL: sixteen zeros (with the loop's k++).
+                continue;
+            }
+
+            k += run;
+            if (k > 63)
+            {
+                throw CoefficientOverrun(ref reader, mcu);
+            }
+
+            block[zigZag[k]] = (short)reader.ReceiveExtend(size);
+        }
+    }
+
+    /// <summary>Progressive DC first scan (G.1.2.1): the DC difference scaled by 2^Al.</summary>
+    public static void DecodeDcFirst(ref EntropyBitReader reader, FrameComponent c, Span<short> block, int al, int mcu)
+    {
+        reader.EnsureBits();
+        int size = reader.DecodeSymbol(c.DcTable!);
+        if (size < 0)
+        {
+            throw BadCode(ref reader, "DC", mcu);
+        }
+
+        c.DcPredictor += reader.ReceiveExtend(size);
+        block[0] = (short)(c.DcPredictor << al);
+    }
+
+    /// <summary>Progressive DC refinement (G.1.2.1): one raw bit ORed in at bit Al.</summary>
+    public static void DecodeDcRefine(ref EntropyBitReader reader, Span<short> block, int al)
+    {
+        if (reader.ReadBit() != 0)
+        {
+            block[0] |= (short)(1 << al);
+        }
+    }
+
+    /// <summary>Progressive AC first scan of band Ss..Se (G.1.2.2), with end-of-band runs.</summary>
+    public static void DecodeAcFirst(ref EntropyBitReader reader, HuffmanDecodingTable ac, Span<short> block, int ss, int se, int al, ref int eobRun, int mcu)
+    {
+        if (eobRun > 0)
+        {
+            eobRun--;
+            return;
+        }
+
+        ReadOnlySpan<byte> zigZag = JpegTables.ZigZag;
+        for (int k = ss; k <= se; k++)
+        {
+            reader.EnsureBits();
+            int rs = reader.DecodeSymbol(ac);
+            if (rs < 0)
+            {
+                throw BadCode(ref reader, "AC", mcu);
+            }
+
+            int run = rs >> 4, size = rs & 15;
+            if (size != 0)
+            {
+                k += run;
+                if (k > 63)
+                {
+                    throw CoefficientOverrun(ref reader, mcu);
+                }
+
+                block[zigZag[k]] = (short)(reader.ReceiveExtend(size) * (1 << al));
+            }
+            else if (run == 15)
+            {
+                k += 15;
+            }
+            else
+            {
+                // EOBr: this block and 2^r + (r bits) − 1 more end here.
+                eobRun = (1 << run) - 1;
+                if (run != 0)
+                {
+                    eobRun += reader.ReadBits(run);
+                }
+
+                break;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Progressive AC refinement of band Ss..Se (G.1.2.3): new coefficients of magnitude 2^Al, and one
+    /// correction bit for every already-nonzero coefficient passed over (also inside EOB runs).
+    /// </summary>
+    public static void DecodeAcRefine(ref EntropyBitReader reader, HuffmanDecodingTable ac, Span<short> block, int ss, int se, int al, ref int eobRun, int mcu)
+    {
+        ReadOnlySpan<byte> zigZag = JpegTables.ZigZag;
+        int plus = 1 << al, minus = -1 << al;
+        int k = ss;
+        if (eobRun == 0)
+        {
+            for (; k <= se; k++)
+            {
+                reader.EnsureBits();
+                int rs = reader.DecodeSymbol(ac);
+                if (rs < 0)
+                {
+                    throw BadCode(ref reader, "AC", mcu);
+                }
+
+                int run = rs >> 4, size = rs & 15, value = 0;
+                if (size != 0)
+                {
+                    if (size != 1)
+                    {
+                        throw new JpegFormatException($"AC refinement symbol with size {size} (must be 1)", reader.UnreadByteOffset, mcu);
+                    }
+
+                    value = reader.ReadBits(1) != 0 ? plus : minus;
+                }
+                else if (run != 15)
+                {
+                    eobRun = 1 << run;
+                    if (run != 0)
+                    {
+                        eobRun += reader.ReadBits(run);
+                    }
+
+                    break; // The rest of the band is handled as part of the run below.
+                }
+
+                // Skip `run` zero-history coefficients, refining the nonzero ones on the way.
+                do
+                {
+                    int z = zigZag[k];
+                    if (block[z] != 0)
+                    {
+                        RefineBit(ref reader, block, z, plus, minus);
+                    }
+                    else
+                    {
+                        if (run == 0)
+                        {
+                            break;
+                        }
+
+                        run--;
+                    }
+
+                    k++;
+                }
+                while (k <= se);
+
+                if (value != 0)
+                {
+                    if (k > se)
+                    {
+                        throw CoefficientOverrun(ref reader, mcu);
+                    }
+
+                    block[zigZag[k]] = (short)value;
+                }
+            }
+        }
+
+        if (eobRun > 0)
+        {
+            // Inside an EOB run: only correction bits for the already-nonzero coefficients.
+            for (; k <= se; k++)
+            {
+                int z = zigZag[k];
+                if (block[z] != 0)
+                {
+                    reader.EnsureBits();
+                    RefineBit(ref reader, block, z, plus, minus);
+                }
+            }
+
+            eobRun--;
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void RefineBit(ref EntropyBitReader reader, Span<short> block, int z, int plus, int minus)
+    {
+        if (reader.ReadBit() != 0 && (block[z] & plus) == 0)
+        {
+            block[z] = (short)(block[z] >= 0 ? block[z] + plus : block[z] + minus);
+        }
+    }
+
+    private static JpegFormatException BadCode(ref EntropyBitReader reader, string kind, int mcu)
+        => new($"invalid {kind} Huffman code", reader.UnreadByteOffset, mcu);
+
+    private static JpegFormatException CoefficientOverrun(ref EntropyBitReader reader, int mcu)
+        => new("run of zeros goes past coefficient 63", reader.UnreadByteOffset, mcu);
+}

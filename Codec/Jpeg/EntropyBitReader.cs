@@ -1,0 +1,185 @@
+using System.Buffers.Binary;
+using System.Runtime.CompilerServices;
+
+namespace JpegLm.Codec.Jpeg;
+
+/// <summary>
+/// Reads the entropy-coded segment of a scan (T.81 F.2.2.5) through a 64-bit buffer: bytes are
+/// loaded MSB-first, a stuffed 0xFF00 yields 0xFF, and a marker (or the end of the data) stops loading
+/// and feeds zero bits instead. Those padding bits are counted, so consuming one of them is detected
+/// as "the entropy data ended inside this MCU" rather than silently decoding zeros.
+/// </summary>
+internal ref struct EntropyBitReader
+{
+    private readonly ReadOnlySpan<byte> _data;
+    private int _position;
+    private ulong _bits;
+    private int _count;
+    private int _padBits;
+
+    /// <summary>Starts reading entropy-coded data at <paramref name="position"/>.</summary>
+    public EntropyBitReader(ReadOnlySpan<byte> data, int position)
+    {
+        _data = data;
+        _position = position;
+    }
+
+    /// <summary>Offset of the next byte not yet loaded into the buffer (a marker once the segment ended).</summary>
+    public readonly int Position => _position;
+
+    /// <summary>True once a bit beyond the entropy-coded segment has been consumed.</summary>
+    public readonly bool Overran => _count < _padBits;
+
+    /// <summary>Buffered bits that came from the data (not padding); 8 or more left at an interval's end means extra bytes.</summary>
+    public readonly int BufferedDataBits => Math.Max(0, _count - _padBits);
+
+    /// <summary>Offset of the byte holding the next unread bit, approximately (stuffed bytes make it inexact).</summary>
+    public readonly long UnreadByteOffset => Math.Max(0, _position - ((_count - Math.Min(_count, _padBits)) >> 3));
+
+    /// <summary>Makes sure at least 32 bits are buffered (a symbol plus its magnitude bits).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void EnsureBits()
+    {
+        if (_count < 32)
+        {
+            Refill();
+        }
+    }
+
+    /// <summary>The next <paramref name="n"/> bits (1..32) without consuming them.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public readonly uint Peek(int n) => (uint)(_bits >> (64 - n));
+
+    /// <summary>Drops <paramref name="n"/> bits.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void Skip(int n)
+    {
+        _bits <<= n;
+        _count -= n;
+    }
+
+    /// <summary>Reads <paramref name="n"/> bits (0..16) as an unsigned number; call <see cref="EnsureBits"/> first.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public int ReadBits(int n)
+    {
+        if (n == 0)
+        {
+            return 0;
+        }
+
+        int v = (int)(_bits >> (64 - n));
+        _bits <<= n;
+        _count -= n;
+        return v;
+    }
+
+    /// <summary>Reads one bit; refills as needed.</summary>
+    public int ReadBit()
+    {
+        if (_count < 1)
+        {
+            Refill();
+        }
+
+        int v = (int)(_bits >> 63);
+        _bits <<= 1;
+        _count--;
+        return v;
+    }
+
+    /// <summary>Reads <paramref name="size"/> magnitude bits and sign-extends them (T.81 F.2.2.1 EXTEND).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public int ReceiveExtend(int size)
+    {
+        if (size == 0)
+        {
+            return 0;
+        }
+
+        int v = (int)(_bits >> (64 - size));
+        _bits <<= size;
+        _count -= size;
+        return v < (1 << (size - 1)) ? v - (1 << size) + 1 : v;
+    }
+
+    /// <summary>Decodes one Huffman symbol; call <see cref="EnsureBits"/> first. Returns −1 for an invalid code.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public int DecodeSymbol(HuffmanDecodingTable table)
+    {
+        int entry = table.Lookahead[(int)(_bits >> (64 - HuffmanDecodingTable.LookaheadBits))];
+        if (entry == 0)
+        {
+            entry = table.DecodeLong((uint)(_bits >> 48));
+            if (entry < 0)
+            {
+                return -1;
+            }
+        }
+
+        int len = entry >> 8;
+        _bits <<= len;
+        _count -= len;
+        return entry & 0xFF;
+    }
+
+    /// <summary>
+    /// Forgets the buffered bits (the padding after an interval's last byte) so that reading resumes at
+    /// <see cref="Position"/>, e.g. after a restart marker.
+    /// </summary>
+    public void ResetAt(int position)
+    {
+        _position = position;
+        _bits = 0;
+        _count = 0;
+        _padBits = 0;
+    }
+
+    private void Refill()
+    {
+        // Fast path: eight bytes ahead with no 0xFF among them are appended in one go.
+        if (_padBits == 0 && _position + 8 <= _data.Length)
+        {
+            ulong word = BinaryPrimitives.ReadUInt64BigEndian(_data[_position..]);
+            if (!HasFfByte(word))
+            {
+                // Refill is only called with fewer than 32 bits buffered, so 4..8 bytes fit.
+                int take = (64 - _count) >> 3;
+                _bits |= (word & (ulong.MaxValue << (64 - (take * 8)))) >> _count;
+                _position += take;
+                _count += take * 8;
+                return;
+            }
+        }
+
+        while (_count <= 56)
+        {
+            uint b;
+            if (_position < _data.Length && _data[_position] != 0xFF)
+            {
+                b = _data[_position++];
+            }
+            else if (_position + 1 < _data.Length && _data[_position + 1] == 0)
+            {
+                b = 0xFF;
+                _position += 2;
+            }
+            else
+            {
+                // A marker or the end of the data: the segment is over; feed zeros and count them.
+                b = 0;
+                _padBits += 8;
+            }
+
+            _bits |= (ulong)b << (56 - _count);
+            _count += 8;
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static bool HasFfByte(ulong word)
+    {
+        // A byte is 0xFF exactly when its complement is zero; the classic "has zero byte" test.
+        ulong x = ~word;
+        return ((x - 0x0101010101010101UL) & ~x & 0x8080808080808080UL) != 0;
+    }
+}

@@ -1,0 +1,143 @@
+namespace JpegLm.Codec.Jpeg;
+
+/// <summary>
+/// A Huffman table ready for decoding (T.81 Annex C and F.2.2.3): a lookahead table answers every
+/// code of up to <see cref="LookaheadBits"/> bits in one probe; longer codes fall back to the
+/// MAXCODE/VALPTR walk of Figure F.16, which is rare in practice.
+/// </summary>
+internal sealed class HuffmanDecodingTable
+{
+    /// <summary>Bits resolved by one lookup.</summary>
+    public const int LookaheadBits = 9;
+
+    /// <summary>
+    /// For each <see cref="LookaheadBits"/>-bit prefix: (code length &lt;&lt; 8) | symbol, or 0 when the code is longer.
+    /// </summary>
+    public readonly ushort[] Lookahead = new ushort[1 << LookaheadBits];
+
+    /// <summary>
+    /// AC tables only: for each prefix whose whole run/size symbol and magnitude bits fit in the lookahead,
+    /// (value &lt;&lt; 16) | (run &lt;&lt; 8) | total bits; 0 otherwise. Saves the second bit-buffer access per coefficient.
+    /// </summary>
+    public readonly int[] FastAc = new int[1 << LookaheadBits];
+
+    /// <summary>MaxCode[l]: largest code of length l (1..16), −1 if none; MaxCode[17] is a sentinel.</summary>
+    private readonly int[] _maxCode = new int[18];
+
+    /// <summary>ValueOffset[l]: index in Values of the first code of length l, minus that code.</summary>
+    private readonly int[] _valueOffset = new int[17];
+
+    private readonly byte[] _values = new byte[256];
+
+    /// <summary>Builds the table from BITS (16 counts) and HUFFVAL; throws on an inconsistent definition.</summary>
+    /// <param name="bits">Number of codes of each length 1..16.</param>
+    /// <param name="values">Symbols in code order.</param>
+    /// <param name="isDc">DC tables may only hold magnitude categories 0..15.</param>
+    /// <param name="byteOffset">Position of the definition, for errors.</param>
+    public HuffmanDecodingTable(ReadOnlySpan<byte> bits, ReadOnlySpan<byte> values, bool isDc, long byteOffset)
+    {
+        int total = 0;
+        for (int i = 0; i < 16; i++)
+        {
+            total += bits[i];
+        }
+
+        if (total > 256 || total > values.Length)
+        {
+            throw new JpegFormatException($"Huffman table defines {total} codes (at most 256)", byteOffset);
+        }
+
+        values[..total].CopyTo(_values);
+        if (isDc)
+        {
+            for (int i = 0; i < total; i++)
+            {
+                if (_values[i] > 15)
+                {
+                    throw new JpegFormatException($"DC Huffman table holds symbol {_values[i]} (magnitude categories are 0..15)", byteOffset);
+                }
+            }
+        }
+
+        // Generate the canonical codes (Figures C.1–C.3) and check none overflows its length.
+        int code = 0, k = 0;
+        for (int len = 1; len <= 16; len++)
+        {
+            int n = bits[len - 1];
+            _valueOffset[len] = k - code;
+            if (n == 0)
+            {
+                _maxCode[len] = -1;
+            }
+            else
+            {
+                for (int i = 0; i < n; i++, k++, code++)
+                {
+                    if (code >= (1 << len))
+                    {
+                        throw new JpegFormatException("Huffman table has more codes of some length than fit (bad BITS)", byteOffset);
+                    }
+
+                    if (len <= LookaheadBits)
+                    {
+                        int shift = LookaheadBits - len;
+                        ushort entry = (ushort)((len << 8) | _values[k]);
+                        for (int fill = code << shift, end = (code + 1) << shift; fill < end; fill++)
+                        {
+                            Lookahead[fill] = entry;
+                        }
+                    }
+                }
+
+                _maxCode[len] = code - 1;
+            }
+
+            code <<= 1;
+        }
+
+        _maxCode[17] = int.MaxValue;
+        if (!isDc)
+        {
+            BuildFastAc();
+        }
+    }
+
+    /// <summary>Decodes a code longer than the lookahead (Figure F.16); <paramref name="bits16"/> is the next 16 bits.</summary>
+    /// <returns>(length &lt;&lt; 8) | symbol, or −1 for a bit pattern that is no code of this table.</returns>
+    public int DecodeLong(uint bits16)
+    {
+        for (int len = LookaheadBits + 1; len <= 16; len++)
+        {
+            int code = (int)(bits16 >> (16 - len));
+            if (code <= _maxCode[len])
+            {
+                return (len << 8) | _values[_valueOffset[len] + code];
+            }
+        }
+
+        return -1;
+    }
+
+    private void BuildFastAc()
+    {
+        for (int prefix = 0; prefix < Lookahead.Length; prefix++)
+        {
+            int entry = Lookahead[prefix];
+            if (entry == 0)
+            {
+                continue;
+            }
+
+            int len = entry >> 8, symbol = entry & 0xFF;
+            int run = symbol >> 4, size = symbol & 15;
+            if (size == 0 || len + size > LookaheadBits)
+            {
+                continue;
+            }
+
+            int magnitude = (prefix >> (LookaheadBits - len - size)) & ((1 << size) - 1);
+            int value = magnitude < (1 << (size - 1)) ? magnitude - (1 << size) + 1 : magnitude;
+            FastAc[prefix] = (value << 16) | (run << 8) | (len + size);
+        }
+    }
+}
