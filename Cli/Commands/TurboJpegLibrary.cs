@@ -5,7 +5,8 @@ namespace JpegLm.Cli.Commands;
 /// <summary>
 /// The system's libjpeg-turbo through its TurboJPEG 2.x C API (libturbojpeg.so.0), bound at run time
 /// so that the benchmark still runs (without the reference rows) where the library is absent.
-/// Used only as a speed reference: tjCompress2 with the accurate integer DCT into a preallocated buffer.
+/// Used only as a speed reference: tjCompress2 / tjDecompress2 with the accurate integer DCT and
+/// preallocated buffers.
 /// </summary>
 internal sealed unsafe class TurboJpegLibrary : IDisposable
 {
@@ -25,6 +26,8 @@ internal sealed unsafe class TurboJpegLibrary : IDisposable
     private readonly delegate* unmanaged<int, byte*> _alloc;
     private readonly delegate* unmanaged<byte*, void> _free;
     private readonly delegate* unmanaged<nint, int> _destroy;
+    private readonly delegate* unmanaged<nint, byte*, nuint, byte*, int, int, int, int, int, int> _decompress2;
+    private readonly nint _decompressor;
     private byte* _buffer;
     private nuint _bufferSize;
 
@@ -38,9 +41,11 @@ internal sealed unsafe class TurboJpegLibrary : IDisposable
         _destroy = (delegate* unmanaged<nint, int>)NativeLibrary.GetExport(library, "tjDestroy");
         var init = (delegate* unmanaged<nint>)NativeLibrary.GetExport(library, "tjInitCompress");
         _handle = init();
-        if (_handle == 0)
+        _decompress2 = (delegate* unmanaged<nint, byte*, nuint, byte*, int, int, int, int, int, int>)NativeLibrary.GetExport(library, "tjDecompress2");
+        _decompressor = ((delegate* unmanaged<nint>)NativeLibrary.GetExport(library, "tjInitDecompress"))();
+        if (_handle == 0 || _decompressor == 0)
         {
-            throw new InvalidOperationException("tjInitCompress failed");
+            throw new InvalidOperationException("tjInitCompress/tjInitDecompress failed");
         }
     }
 
@@ -98,6 +103,19 @@ internal sealed unsafe class TurboJpegLibrary : IDisposable
         return (int)size;
     }
 
+    /// <summary>Decompresses a JPEG to RGB (accurate islow IDCT, fancy upsampling: djpeg -dct int).</summary>
+    public void DecompressRgb(ReadOnlySpan<byte> jpeg, Span<byte> rgb, int width, int height)
+    {
+        fixed (byte* source = jpeg)
+        fixed (byte* destination = rgb)
+        {
+            if (_decompress2(_decompressor, source, (nuint)jpeg.Length, destination, width, width * 3, height, PixelFormatRgb, FlagAccurateDct) != 0)
+            {
+                throw new InvalidOperationException("tjDecompress2 failed");
+            }
+        }
+    }
+
     public void Dispose()
     {
         if (_buffer != null)
@@ -107,6 +125,7 @@ internal sealed unsafe class TurboJpegLibrary : IDisposable
         }
 
         _destroy(_handle);
+        _destroy(_decompressor);
         NativeLibrary.Free(_library);
     }
 }

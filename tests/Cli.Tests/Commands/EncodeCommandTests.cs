@@ -41,15 +41,28 @@ public class EncodeCommandTests
     }
 
     [Fact]
-    public void Missing_file_and_jpeg_input_exit_1()
+    public void Missing_file_exits_1()
     {
         string dir = TestPaths.NewTempDirectory();
         Assert.Equal(1, Run("encode", Path.Combine(dir, "none.png"), Path.Combine(dir, "o.jpg")).Code);
+    }
+
+    [Fact]
+    public void Jpeg_input_is_decoded_and_reencoded_and_a_corrupt_one_exits_1_with_the_offset()
+    {
+        string dir = TestPaths.NewTempDirectory();
+        byte[] original = File.ReadAllBytes(TestPaths.Data("jpeg-enc", "out", "cj_k23_37x21_q75_s420.jpg"));
         string jpg = Path.Combine(dir, "in.jpg");
-        File.Copy(TestPaths.Data("jpeg-enc", "out", "cj_k23_37x21_q75_s420.jpg"), jpg);
-        var (code, _, stderr) = Run("encode", jpg, Path.Combine(dir, "o.jpg"));
+        File.WriteAllBytes(jpg, original);
+        var (code, _, stderr) = Run("encode", jpg, Path.Combine(dir, "o.jpg"), "--quality", "50");
+        Assert.True(code == 0, stderr);
+        Assert.True(File.ReadAllBytes(Path.Combine(dir, "o.jpg")).AsSpan().StartsWith(new byte[] { 0xFF, 0xD8 }));
+
+        File.WriteAllBytes(jpg, original.AsSpan(0, 100).ToArray());
+        (code, _, stderr) = Run("encode", jpg, Path.Combine(dir, "o2.jpg"));
         Assert.Equal(1, code);
-        Assert.Contains("decoder", stderr);
+        Assert.Contains("at byte", stderr);
+        Assert.False(File.Exists(Path.Combine(dir, "o2.jpg")));
     }
 
     [Theory]
