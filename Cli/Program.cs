@@ -10,6 +10,7 @@ public static class Program
     [
         new VersionCommand(),
         new DecodeCommand(),
+        new BenchJpegDecodeCommand(),
     ];
 
     /// <summary>Runs <c>jpeglm ARGS</c> and returns the exit code.</summary>

@@ -1,0 +1,147 @@
+using System.Diagnostics;
+using System.Globalization;
+using JpegLm.Codec.Imaging;
+using JpegLm.Codec.Jpeg;
+
+namespace JpegLm.Cli.Commands;
+
+/// <summary>
+/// <c>jpeglm bench-jpeg-decode</c>: single-threaded decode speed of <see cref="JpegDecoder"/> against
+/// libjpeg-turbo (TurboJPEG, SIMD, accurate integer IDCT) in the same process on the same files:
+/// 256x256 Kodak crops at the JPEG-LM paper's setting (q25, 4:2:0, a restart marker every MCU) and the
+/// full Kodak photos at q75 4:2:0. The JPEGs are made by libjpeg-turbo itself. Prints medians and ratios.
+/// </summary>
+internal sealed class BenchJpegDecodeCommand : ICliCommand
+{
+    public string Name => "bench-jpeg-decode";
+
+    public string Summary => "JPEG decode speed vs libjpeg-turbo";
+
+    public string Usage => """
+        jpeglm bench-jpeg-decode [--kodak DIR] [--rounds N] [--min-seconds S]
+          DIR defaults to ../shared/data/kodak (the 24 Kodak PNGs). Each round decodes every file once with
+          each decoder; the medians over rounds give megapixels per second and the ratio ours/turbo.
+        """;
+
+    public int Run(IReadOnlyList<string> args, TextWriter stdout, TextWriter stderr)
+    {
+        var a = new CliArgs(args);
+        string kodak = a.String("kodak") ?? FindKodak();
+        int rounds = a.Int("rounds", 7, 1, 1000);
+        double minSeconds = a.Double("min-seconds", 0.3, 0, 60);
+        a.EnsureAllUsed(0);
+        if (!Directory.Exists(kodak))
+        {
+            stderr.WriteLine($"bench-jpeg-decode: Kodak folder {kodak} not found (use --kodak DIR)");
+            return 1;
+        }
+
+        using TurboJpegNative? turbo = TurboJpegNative.TryLoad(out string why);
+        if (turbo == null)
+        {
+            stdout.WriteLine($"bench-jpeg-decode: skipped: {why}");
+            return 0;
+        }
+
+        PixelImage[] photos = [.. Directory.GetFiles(kodak, "*.png").Order().Select(f => PngCodec.Read(File.ReadAllBytes(f)).ToRgb())];
+        stdout.WriteLine($"bench-jpeg-decode: {photos.Length} Kodak photos, {Environment.ProcessorCount} cores visible, one thread, {rounds} rounds, {why}");
+        stdout.WriteLine("setting                               files   KB/file  ours MP/s  turbo MP/s  ours/turbo  identical");
+
+        TurboJpegNative.SetRestartInterval(1);
+        byte[][] crops = [.. photos.Select(p => turbo.Compress(Crop(p, 256, 256), 256, 256, TurboJpegNative.Subsampling420, 25))];
+        Report("256x256 crops q25 4:2:0 restart 1 MCU", crops, 256, 256, turbo, rounds, minSeconds, stdout);
+
+        TurboJpegNative.SetRestartInterval(0);
+        byte[][] full = [.. photos.Select(p => turbo.Compress(p.Pixels, p.Width, p.Height, TurboJpegNative.Subsampling420, 75))];
+        Report("full Kodak q75 4:2:0", full, -1, -1, turbo, rounds, minSeconds, stdout);
+        return 0;
+    }
+
+    private static void Report(string setting, byte[][] files, int width, int height, TurboJpegNative turbo, int rounds, double minSeconds, TextWriter stdout)
+    {
+        JpegDecodeResult[] ours = [.. files.Select(f => JpegDecoder.DecodeDetailed(f))];
+        long pixels = ours.Sum(r => (long)r.Image.Width * r.Image.Height);
+        byte[][] turboOut = [.. ours.Select(r => new byte[r.Image.Pixels.Length])];
+        bool identical = true;
+        for (int i = 0; i < files.Length; i++)
+        {
+            turbo.Decompress(files[i], turboOut[i], ours[i].Image.Width, ours[i].Image.Height);
+            identical &= turboOut[i].AsSpan().SequenceEqual(ours[i].Image.Pixels);
+        }
+
+        if (width > 0 && ours.Any(r => r.Image.Width != width || r.Image.Height != height || r.Frame.RestartInterval != 1))
+        {
+            throw new InvalidOperationException("benchmark inputs are not the intended 256x256 restart-1 files");
+        }
+
+        var ourRates = new List<double>();
+        var turboRates = new List<double>();
+        for (int r = 0; r < rounds; r++)
+        {
+            ourRates.Add(Rate(() =>
+            {
+                foreach (byte[] f in files)
+                {
+                    JpegDecoder.Decode(f);
+                }
+            }, pixels, minSeconds));
+            turboRates.Add(Rate(() =>
+            {
+                for (int i = 0; i < files.Length; i++)
+                {
+                    turbo.Decompress(files[i], turboOut[i], ours[i].Image.Width, ours[i].Image.Height);
+                }
+            }, pixels, minSeconds));
+        }
+
+        double o = Median(ourRates), t = Median(turboRates);
+        double kb = files.Average(f => f.Length) / 1024.0;
+        stdout.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{setting,-37} {files.Length,5} {kb,9:F1} {o,10:F1} {t,11:F1} {o / t,11:F3}  {(identical ? "yes" : "NO")}"));
+    }
+
+    /// <summary>Megapixels per second of <paramref name="decodeAll"/>, repeated until at least <paramref name="minSeconds"/> have passed.</summary>
+    private static double Rate(Action decodeAll, long pixels, double minSeconds)
+    {
+        var watch = Stopwatch.StartNew();
+        int n = 0;
+        do
+        {
+            decodeAll();
+            n++;
+        }
+        while (watch.Elapsed.TotalSeconds < minSeconds);
+        return pixels * n / watch.Elapsed.TotalSeconds / 1e6;
+    }
+
+    private static double Median(List<double> values)
+    {
+        values.Sort();
+        return values.Count % 2 == 1 ? values[values.Count / 2] : (values[(values.Count / 2) - 1] + values[values.Count / 2]) / 2;
+    }
+
+    private static byte[] Crop(PixelImage image, int width, int height)
+    {
+        int x0 = (image.Width - width) / 2, y0 = (image.Height - height) / 2;
+        byte[] rgb = new byte[width * height * 3];
+        for (int y = 0; y < height; y++)
+        {
+            image.Pixels.AsSpan((((y0 + y) * image.Width) + x0) * 3, width * 3).CopyTo(rgb.AsSpan(y * width * 3));
+        }
+
+        return rgb;
+    }
+
+    private static string FindKodak()
+    {
+        for (var dir = new DirectoryInfo(Environment.CurrentDirectory); dir != null; dir = dir.Parent)
+        {
+            string candidate = Path.Combine(dir.FullName, "..", "shared", "data", "kodak");
+            if (Directory.Exists(candidate))
+            {
+                return Path.GetFullPath(candidate);
+            }
+        }
+
+        return Path.Combine("..", "shared", "data", "kodak");
+    }
+}
