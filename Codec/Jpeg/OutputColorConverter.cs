@@ -31,9 +31,27 @@ internal static class OutputColorConverter
     }
 
     /// <summary>One row of YCbCr to interleaved RGB.</summary>
-    public static void YCbCrToRgb(ReadOnlySpan<byte> y, ReadOnlySpan<byte> cb, ReadOnlySpan<byte> cr, Span<byte> rgb, int width)
+    public static unsafe void YCbCrToRgb(ReadOnlySpan<byte> y, ReadOnlySpan<byte> cb, ReadOnlySpan<byte> cr, Span<byte> rgb, int width)
     {
-        for (int i = 0; i < width; i++)
+        int start = 0;
+        if (OutputColorConverterVector.IsSupported && y.Length >= width && cb.Length >= width && cr.Length >= width && rgb.Length >= 3 * width)
+        {
+            fixed (byte* py = y)
+            fixed (byte* pcb = cb)
+            fixed (byte* pcr = cr)
+            fixed (byte* prgb = rgb)
+            {
+                start = OutputColorConverterVector.YCbCrToRgb(py, pcb, pcr, prgb, width);
+            }
+        }
+
+        YCbCrToRgbScalar(y, cb, cr, rgb, start, width);
+    }
+
+    /// <summary>The table-driven reference conversion of pixels <paramref name="start"/>..<paramref name="width"/>−1.</summary>
+    public static void YCbCrToRgbScalar(ReadOnlySpan<byte> y, ReadOnlySpan<byte> cb, ReadOnlySpan<byte> cr, Span<byte> rgb, int start, int width)
+    {
+        for (int i = start; i < width; i++)
         {
             int yy = y[i], b = cb[i], r = cr[i];
             rgb[3 * i] = Clamp(yy + CrToR[r]);
