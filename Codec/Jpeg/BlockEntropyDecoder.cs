@@ -9,9 +9,12 @@ namespace JpegLm.Codec.Jpeg;
 /// </summary>
 internal static class BlockEntropyDecoder
 {
-    /// <summary>Sequential (baseline / extended) block: DC difference then run/size-coded ACs (F.2.2.1–F.2.2.2).</summary>
+    /// <summary>
+    /// Sequential (baseline / extended) block: DC difference then run/size-coded ACs (F.2.2.1–F.2.2.2).
+    /// Returns false when every AC coefficient is zero (the block is flat).
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void DecodeSequential(ref EntropyBitReader reader, FrameComponent c, Span<short> block, int mcu)
+    public static bool DecodeSequential(ref EntropyBitReader reader, FrameComponent c, Span<short> block, int mcu)
     {
         ReadOnlySpan<byte> zigZag = JpegTables.ZigZag;
         reader.EnsureBits();
@@ -27,6 +30,7 @@ internal static class BlockEntropyDecoder
 
         HuffmanDecodingTable ac = c.AcTable!;
         int[] fastAc = ac.FastAc;
+        bool anyAc = false;
         for (int k = 1; k < 64; k++)
         {
             reader.EnsureBits();
@@ -42,6 +46,7 @@ internal static class BlockEntropyDecoder
                 }
 
                 block[zigZag[k]] = (short)(fast >> 16);
+                anyAc = true;
                 continue;
             }
 
@@ -71,10 +76,14 @@ internal static class BlockEntropyDecoder
             }
 
             block[zigZag[k]] = (short)reader.ReceiveExtend(size);
+            anyAc = true;
         }
+
+        return anyAc;
     }
 
     /// <summary>Progressive DC first scan (G.1.2.1): the DC difference scaled by 2^Al.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public static void DecodeDcFirst(ref EntropyBitReader reader, FrameComponent c, Span<short> block, int al, int mcu)
     {
         reader.EnsureBits();
@@ -98,6 +107,7 @@ internal static class BlockEntropyDecoder
     }
 
     /// <summary>Progressive AC first scan of band Ss..Se (G.1.2.2), with end-of-band runs.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public static void DecodeAcFirst(ref EntropyBitReader reader, HuffmanDecodingTable ac, Span<short> block, int ss, int se, int al, ref int eobRun, int mcu)
     {
         if (eobRun > 0)
@@ -149,6 +159,7 @@ internal static class BlockEntropyDecoder
     /// Progressive AC refinement of band Ss..Se (G.1.2.3): new coefficients of magnitude 2^Al, and one
     /// correction bit for every already-nonzero coefficient passed over (also inside EOB runs).
     /// </summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public static void DecodeAcRefine(ref EntropyBitReader reader, HuffmanDecodingTable ac, Span<short> block, int ss, int se, int al, ref int eobRun, int mcu)
     {
         ReadOnlySpan<byte> zigZag = JpegTables.ZigZag;

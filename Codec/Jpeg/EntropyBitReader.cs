@@ -134,6 +134,7 @@ internal ref struct EntropyBitReader
         _padBits = 0;
     }
 
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private void Refill()
     {
         // Fast path: eight bytes ahead with no 0xFF among them are appended in one go.

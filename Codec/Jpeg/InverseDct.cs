@@ -89,6 +89,20 @@ internal static class InverseDct
     }
 
     /// <summary>
+    /// A block whose AC coefficients are all zero: both islow passes reduce exactly to
+    /// (DC·Q + 4) >> 3 in every sample (pass 1 yields DC·Q·4 with no rounding loss), so the block is flat.
+    /// </summary>
+    public static void TransformDcOnly(int dequantizedDc, Span<byte> output, int stride)
+    {
+        byte value = RangeLimit((dequantizedDc + 4) >> 3);
+        ulong row = value * 0x0101010101010101UL;
+        for (int r = 0; r < 8; r++)
+        {
+            System.Buffers.Binary.BinaryPrimitives.WriteUInt64LittleEndian(output.Slice(r * stride, 8), row);
+        }
+    }
+
+    /// <summary>
     /// libjpeg's post-IDCT range limit: wrap to −512..511 (its table is indexed by the value masked to
     /// 10 bits), then level-shift by 128 and clamp to 0..255.
     /// </summary>

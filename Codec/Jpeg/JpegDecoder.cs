@@ -28,43 +28,58 @@ public static class JpegDecoder
     {
         options ??= new JpegDecoderOptions();
         var session = new JpegDecodingSession(options);
-        if (!options.Tables.IsEmpty)
+        try
         {
-            session.LoadTables(options.Tables.Span);
-        }
+            if (!options.Tables.IsEmpty)
+            {
+                session.LoadTables(options.Tables.Span);
+            }
 
-        session.Run(jpeg);
-        JpegFrame frame = session.Frame!;
-        JpegColorSpace colorSpace = session.ColorSpace();
-        if (frame.Progressive)
+            session.Run(jpeg);
+            JpegFrame frame = session.Frame!;
+            JpegColorSpace colorSpace = session.ColorSpace();
+            if (frame.Progressive)
+            {
+                TransformCoefficients(frame);
+            }
+
+            foreach (FrameComponent c in frame.Components)
+            {
+                // A component no scan mentioned has no latched table and no samples; libjpeg outputs its
+                // zero coefficients as mid-grey, and so do we.
+                if (c.Quant == null)
+                {
+                    c.Plane.AsSpan().Fill(128);
+                }
+            }
+
+            PaintGrey(frame);
+            PixelImage image = Assemble(frame, colorSpace);
+            var info = new JpegFrameInfo(
+                frame.Width,
+                frame.Height,
+                frame.Progressive,
+                colorSpace,
+                [.. frame.Components.Select(c => new JpegComponentInfo(c.Id, c.H, c.V, c.QuantSelector))],
+                session.RestartInterval,
+                session.ScanCount);
+            return new JpegDecodeResult(image, info, [.. session.CorruptIntervals]);
+        }
+        finally
         {
-            TransformCoefficients(frame);
+            session.ReturnBuffers();
         }
-
-        PaintGrey(frame);
-        PixelImage image = Assemble(frame, colorSpace);
-        var info = new JpegFrameInfo(
-            frame.Width,
-            frame.Height,
-            frame.Progressive,
-            colorSpace,
-            [.. frame.Components.Select(c => new JpegComponentInfo(c.Id, c.H, c.V, c.QuantSelector))],
-            session.RestartInterval,
-            session.ScanCount);
-        return new JpegDecodeResult(image, info, [.. session.CorruptIntervals]);
     }
 
     /// <summary>Progressive frames: inverse-transform every block once all scans are in.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private static void TransformCoefficients(JpegFrame frame)
     {
         foreach (FrameComponent c in frame.Components)
         {
-            // A component no scan mentioned has no latched table; libjpeg would output its zero
-            // coefficients as mid-grey, and so do we (its plane is painted directly).
             if (c.Quant == null)
             {
-                c.Plane.AsSpan().Fill(128);
-                continue;
+                continue; // Never scanned: painted grey by the caller.
             }
 
             short[] coefficients = c.Coefficients!;
@@ -103,7 +118,8 @@ public static class JpegDecoder
         }
     }
 
-    private static PixelImage Assemble(JpegFrame frame, JpegColorSpace colorSpace)
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    internal static PixelImage Assemble(JpegFrame frame, JpegColorSpace colorSpace)
     {
         int width = frame.Width, height = frame.Height;
         FrameComponent[] comps = frame.Components;

@@ -49,6 +49,7 @@ internal static class OutputColorConverter
     }
 
     /// <summary>The table-driven reference conversion of pixels <paramref name="start"/>..<paramref name="width"/>−1.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public static void YCbCrToRgbScalar(ReadOnlySpan<byte> y, ReadOnlySpan<byte> cb, ReadOnlySpan<byte> cr, Span<byte> rgb, int start, int width)
     {
         for (int i = start; i < width; i++)
@@ -61,6 +62,7 @@ internal static class OutputColorConverter
     }
 
     /// <summary>One row of R, G, B planes to interleaved RGB.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public static void PlanarToRgb(ReadOnlySpan<byte> r, ReadOnlySpan<byte> g, ReadOnlySpan<byte> b, Span<byte> rgb, int width)
     {
         for (int i = 0; i < width; i++)
@@ -72,6 +74,7 @@ internal static class OutputColorConverter
     }
 
     /// <summary>One row of CMYK (or YCCK, converted to CMYK first as jdcolor.c does) to RGB as djpeg's PPM writer does.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public static void CmykToRgb(ReadOnlySpan<byte> c0, ReadOnlySpan<byte> c1, ReadOnlySpan<byte> c2, ReadOnlySpan<byte> k, bool ycck, Span<byte> rgb, int width)
     {
         for (int i = 0; i < width; i++)

@@ -13,16 +13,18 @@ internal static class OutputColorConverterVector
 {
     private const int FixCrR = 91881, FixCbB = 116130, FixCrG = 46802, FixCbG = 22554, Half = 1 << 15;
 
+    // Shuffle masks that place byte k of R/G/B at output byte 3k/3k+1/3k+2 within each 16-byte chunk,
+    // for the three chunks of 16 pixels: [chunk · 3 + channel].
+    private static readonly Vector128<byte>[] Masks = [.. Enumerable.Range(0, 9).Select(i => Mask(16 * (i / 3), i % 3))];
+
     public static bool IsSupported => Avx2.IsSupported && Ssse3.IsSupported;
 
     /// <summary>Converts the first (width rounded down to 16) pixels; returns how many were done.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static unsafe int YCbCrToRgb(byte* y, byte* cb, byte* cr, byte* rgb, int width)
     {
-        // Shuffle masks that place byte k of R/G/B at output byte 3k/3k+1/3k+2 within each 16-byte chunk.
-        Vector128<byte> r0 = Mask(0, 0), g0 = Mask(0, 1), b0 = Mask(0, 2);
-        Vector128<byte> r1 = Mask(16, 0), g1 = Mask(16, 1), b1 = Mask(16, 2);
-        Vector128<byte> r2 = Mask(32, 0), g2 = Mask(32, 1), b2 = Mask(32, 2);
+        Vector128<byte>[] m = Masks;
+        Vector128<byte> r0 = m[0], g0 = m[1], b0 = m[2], r1 = m[3], g1 = m[4], b1 = m[5], r2 = m[6], g2 = m[7], b2 = m[8];
         int i = 0;
         for (; i + 16 <= width; i += 16)
         {
@@ -69,13 +71,13 @@ internal static class OutputColorConverterVector
 
     private static Vector128<byte> Mask(int chunkStart, int channel)
     {
-        Span<byte> m = stackalloc byte[16];
+        byte[] m = new byte[16];
         for (int j = 0; j < 16; j++)
         {
             int outputByte = chunkStart + j;
             m[j] = outputByte % 3 == channel ? (byte)(outputByte / 3) : (byte)0x80;
         }
 
-        return Vector128.Create((ReadOnlySpan<byte>)m);
+        return Vector128.Create(m);
     }
 }

@@ -46,6 +46,7 @@ internal sealed class Upsampler
     }
 
     /// <summary>Writes output row <paramref name="y"/> of this component into <paramref name="dst"/> (at least the image width, plus padding up to 2× the sample width).</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public unsafe void Row(int y, Span<byte> dst)
     {
         FrameComponent c = _c;
@@ -118,6 +119,7 @@ internal sealed class Upsampler
     }
 
     /// <summary>Triangle filter 2:1 horizontally: outputs at 1/4 and 3/4 between input centres, alternating bias 1/2.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private static unsafe void H2V1(ReadOnlySpan<byte> src, Span<byte> dst)
     {
         int n = src.Length;
@@ -145,6 +147,7 @@ internal sealed class Upsampler
     }
 
     /// <summary>Horizontal half of the 2:2 triangle filter on vertical column sums (weights 9/3/3/1 over 16).</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private static unsafe void H2V2(ReadOnlySpan<short> sums, Span<byte> dst)
     {
         int n = sums.Length;

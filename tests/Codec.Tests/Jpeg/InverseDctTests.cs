@@ -39,6 +39,9 @@ public class InverseDctTests
     [InlineData(-1024, 0)]
     [InlineData(4096, 0)] // 512 wraps to −512, which clamps to 0 (a saturating IDCT would give 255).
     [InlineData(7200, 4)] // 900 wraps to −124, +128 = 4.
+    [InlineData(-3, 128)] // (−3 + 4) >> 3 = 0.
+    [InlineData(-5, 127)] // (−5 + 4) >> 3 = −1: rounding is floor((x + 4) / 8), not symmetric.
+    [InlineData(-32768, 128)] // −4096 wraps to 0.
     public void Dc_only_block_is_flat_with_libjpeg_rounding_and_wraparound(int dc, int expected)
     {
         short[] coefficients = new short[64];
@@ -47,7 +50,10 @@ public class InverseDctTests
         byte[] scalar = new byte[64], vector = new byte[64];
         InverseDct.TransformScalar(coefficients, quant, scalar, 8);
         InverseDct.Transform(coefficients, quant, vector, 8);
+        byte[] dcOnly = new byte[64];
+        InverseDct.TransformDcOnly(dc, dcOnly, 8);
         Assert.All(scalar, b => Assert.Equal(expected, b));
         Assert.Equal(scalar, vector);
+        Assert.Equal(scalar, dcOnly);
     }
 }
