@@ -7,7 +7,6 @@ namespace JpegLm.Codec.Tests.Jpeg;
 /// <summary>Phase timings for optimization work; runs only with JPEGLM_DECODER_PROFILE=1 (not a speed assertion).</summary>
 public class JpegDecoderProfileTests(ITestOutputHelper output)
 {
-    [SkippableFact]
     private static unsafe double TimeKernels(int count, out double interiorNs)
     {
         byte[] a = new byte[256], b = new byte[256], d = new byte[512];
