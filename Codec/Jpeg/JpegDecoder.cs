@@ -25,6 +25,24 @@ public static class JpegDecoder
     /// <param name="options">Tables, tolerant mode and the pixel limit; null for defaults.</param>
     /// <exception cref="JpegFormatException">The stream is malformed, unsupported or over the pixel limit.</exception>
     public static JpegDecodeResult DecodeDetailed(ReadOnlySpan<byte> jpeg, JpegDecoderOptions? options = null)
+        => DecodeCore(jpeg, options, null);
+
+    /// <summary>
+    /// Decodes into an existing image of the frame's size and channel count (1 for grey JPEGs, 3 otherwise),
+    /// avoiding a fresh output allocation per call, as when decoding many frames of one size.
+    /// </summary>
+    /// <param name="jpeg">The whole JPEG stream.</param>
+    /// <param name="destination">Receives the pixels; its size and channels must match the frame.</param>
+    /// <param name="options">Tables, tolerant mode and the pixel limit; null for defaults.</param>
+    /// <exception cref="JpegFormatException">The stream is malformed, unsupported or over the pixel limit.</exception>
+    /// <exception cref="ArgumentException">The destination's size or channel count differs from the frame's.</exception>
+    public static JpegDecodeResult DecodeInto(ReadOnlySpan<byte> jpeg, PixelImage destination, JpegDecoderOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(destination);
+        return DecodeCore(jpeg, options, destination);
+    }
+
+    private static JpegDecodeResult DecodeCore(ReadOnlySpan<byte> jpeg, JpegDecoderOptions? options, PixelImage? destination)
     {
         options ??= new JpegDecoderOptions();
         var session = new JpegDecodingSession(options);
@@ -54,7 +72,13 @@ public static class JpegDecoder
             }
 
             PaintGrey(frame);
-            PixelImage image = Assemble(frame, colorSpace);
+            int channels = frame.Components.Length == 1 ? 1 : 3;
+            if (destination != null && (destination.Width != frame.Width || destination.Height != frame.Height || destination.Channels != channels))
+            {
+                throw new ArgumentException($"destination is {destination.Width}x{destination.Height}x{destination.Channels}, the frame is {frame.Width}x{frame.Height}x{channels}", nameof(destination));
+            }
+
+            PixelImage image = Assemble(frame, colorSpace, destination);
             var info = new JpegFrameInfo(
                 frame.Width,
                 frame.Height,
@@ -119,7 +143,7 @@ public static class JpegDecoder
     }
 
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    internal static PixelImage Assemble(JpegFrame frame, JpegColorSpace colorSpace)
+    internal static PixelImage Assemble(JpegFrame frame, JpegColorSpace colorSpace, PixelImage? destination = null)
     {
         int width = frame.Width, height = frame.Height;
         FrameComponent[] comps = frame.Components;
@@ -131,7 +155,8 @@ public static class JpegDecoder
             rows[i] = new byte[Math.Max(width, comps[i].SampleWidth * frame.MaxH) + 16];
         }
 
-        var image = new PixelImage(width, height, comps.Length == 1 ? 1 : 3);
+        // Every output byte is written below, so the new image need not be zeroed first.
+        PixelImage image = destination ?? new PixelImage(width, height, comps.Length == 1 ? 1 : 3, GC.AllocateUninitializedArray<byte>(width * height * (comps.Length == 1 ? 1 : 3)));
         for (int y = 0; y < height; y++)
         {
             for (int i = 0; i < comps.Length; i++)
