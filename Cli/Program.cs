@@ -22,6 +22,7 @@ public static class Program
         new AvcCheckCommand(),
         new AvcEncodeCommand(),
         new BenchTokensCommand(),
+        new BenchJpegDecodeCommand(),
     ];
 
     /// <summary>Runs <c>jpeglm ARGS</c> and returns the exit code.</summary>
