@@ -138,6 +138,37 @@ public class AvcBadInputTests
         Assert.True(concealed > 0, "tolerant decoding never concealed a slice");
     }
 
+    [SkippableFact]
+    public void Long_mutation_run_only_raises_typed_errors()
+    {
+        string? count = Environment.GetEnvironmentVariable("JPEGLM_AVC_FUZZ");
+        Skip.If(count is null, "set JPEGLM_AVC_FUZZ=N to run N extra mutations per committed stream");
+        var rng = new Random(7);
+        foreach (var s in AvcTestStreams.ReadTsv(AvcTestStreams.CommittedConformanceDir))
+        {
+            byte[] original = File.ReadAllBytes(s.File);
+            for (int trial = 0; trial < int.Parse(count!, System.Globalization.CultureInfo.InvariantCulture); trial++)
+            {
+                byte[] data = (byte[])original.Clone();
+                for (int k = rng.Next(1, 8); k > 0; k--)
+                {
+                    data[rng.Next(data.Length)] ^= (byte)(1 << rng.Next(8));
+                }
+
+                foreach (bool tolerant in new[] { false, true })
+                {
+                    try
+                    {
+                        DecodeAll(data, new AvcDecoderOptions { Tolerant = tolerant });
+                    }
+                    catch (AvcFormatException)
+                    {
+                    }
+                }
+            }
+        }
+    }
+
     private static int IndexOfNal(byte[] d, Func<int, bool> typeWanted)
     {
         for (int i = 0; i + 3 < d.Length; i++)
