@@ -46,6 +46,7 @@ internal sealed class AvcDecodeCommand : ICliCommand
         string temp = output + ".tmp-" + Environment.ProcessId;
         int frames = 0;
         var clock = System.Diagnostics.Stopwatch.StartNew();
+        TimeSpan cpu0 = System.Diagnostics.Process.GetCurrentProcess().TotalProcessorTime;
         try
         {
             var decoder = new AvcDecoder(new AvcDecoderOptions { Tolerant = tolerant });
@@ -76,7 +77,7 @@ internal sealed class AvcDecodeCommand : ICliCommand
             }
 
             stdout.WriteLine(time
-                ? $"{input}: {frames} frames -> {output} (decode {clock.Elapsed.TotalSeconds.ToString("F3", System.Globalization.CultureInfo.InvariantCulture)} s)"
+                ? $"{input}: {frames} frames -> {output} (decode {clock.Elapsed.TotalSeconds.ToString("F3", System.Globalization.CultureInfo.InvariantCulture)} s, cpu {(System.Diagnostics.Process.GetCurrentProcess().TotalProcessorTime - cpu0).TotalSeconds.ToString("F3", System.Globalization.CultureInfo.InvariantCulture)} s)"
                 : $"{input}: {frames} frames -> {output}");
             return 0;
         }
