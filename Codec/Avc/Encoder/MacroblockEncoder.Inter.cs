@@ -8,6 +8,28 @@ internal sealed partial class MacroblockEncoder
     private readonly InterPrediction _inter = new();
     private byte[] _scratchY = [];
 
+    // Motion per frame of distance (the chosen vector divided by refIdx + 1) of every macroblock in
+    // the current and the previous picture: search starting points, as x264 keeps its last vectors.
+    // Only candidates: the coded predictor still follows the slice rules of 8.4.1.3.
+    private (short X, short Y, bool Valid)[] _motion = [];
+    private (short X, short Y, bool Valid)[] _previousMotion = [];
+
+    /// <summary>Starts a new picture: this picture's motion becomes the previous one's.</summary>
+    public void BeginPicture()
+    {
+        int n = _state.MbCount;
+        if (_motion.Length != n)
+        {
+            _motion = new (short, short, bool)[n];
+            _previousMotion = new (short, short, bool)[n];
+        }
+
+        (_motion, _previousMotion) = (_previousMotion, _motion);
+        Array.Clear(_motion);
+    }
+
+    private void RecordMotion(int refIdx, (int X, int Y) mv) => _motion[Mb.Address] = ((short)(mv.X / (refIdx + 1)), (short)(mv.Y / (refIdx + 1)), true);
+
     private void ChooseInter()
     {
         Macroblock mb = Mb;
@@ -25,6 +47,7 @@ internal sealed partial class MacroblockEncoder
         if (mb.CodedBlockPattern == 0)
         {
             SetSkip();
+            RecordMotion(0, skip);
             return;
         }
 
@@ -35,7 +58,7 @@ internal sealed partial class MacroblockEncoder
         {
             (int X, int Y) mvp = _mvp.Predict(0, 0, 16, 16, r);
             int refBits = NumRefIdxActive > 2 ? RbspWriter.UeLength((uint)r) : NumRefIdxActive == 2 ? 1 : 0;
-            (int X, int Y) mv = FullPelSearch(References[r], x, y, mvp, lambda * refBits, out int cost);
+            (int X, int Y) mv = FullPelSearch(References[r], x, y, mvp, r, lambda * refBits, out int cost);
             if (cost < bestCost)
             {
                 bestCost = cost;
@@ -55,6 +78,8 @@ internal sealed partial class MacroblockEncoder
             ChooseIntra(Options.Intra4x4InP, out _);
             return;
         }
+
+        RecordMotion(bestRef, bestMv);
 
         mb.Kind = MacroblockKind.P16x16;
         mb.CodedBlockPattern = 0;
@@ -124,7 +149,7 @@ internal sealed partial class MacroblockEncoder
     /// Small-diamond full-sample search (x264's --me dia) from the better of the rounded predictor and
     /// zero motion; cost SAD + λ·mvd bits + <paramref name="refCost"/>. Returns quarter-sample units.
     /// </summary>
-    private (int X, int Y) FullPelSearch(ReferenceFrame reference, int x, int y, (int X, int Y) mvp, int refCost, out int bestCost)
+    private (int X, int Y) FullPelSearch(ReferenceFrame reference, int x, int y, (int X, int Y) mvp, int refIdx, int refCost, out int bestCost)
     {
         int stride = Stride;
         int srcOff = (y * stride) + x;
@@ -147,6 +172,32 @@ internal sealed partial class MacroblockEncoder
                 bestCost = zero;
                 bx = 0;
                 by = 0;
+            }
+        }
+
+        // Candidates: neighbours' and the co-located macroblock's last motion, scaled to this reference.
+        int a = Mb.Address, w = _state.WidthInMbs, mbx = a % w;
+        Span<int> around = [mbx > 0 ? a - 1 : -1, a - w, mbx < w - 1 ? a - w + 1 : -1, mbx > 0 ? a - w - 1 : -1];
+        for (int i = 0; i < 6; i++)
+        {
+            var m = i < 4 ? (around[i] >= 0 ? _motion[around[i]] : default) : i == 4 ? _previousMotion[a] : (a + w < _previousMotion.Length ? _previousMotion[a + w] : default);
+            if (!m.Valid)
+            {
+                continue;
+            }
+
+            int tx = Math.Clamp(((m.X * (refIdx + 1)) + 2) >> 2, minX, maxX), ty = Math.Clamp(((m.Y * (refIdx + 1)) + 2) >> 2, minY, maxY);
+            if (tx == bx && ty == by)
+            {
+                continue;
+            }
+
+            int c = Cost(tx, ty);
+            if (c < bestCost)
+            {
+                bestCost = c;
+                bx = tx;
+                by = ty;
             }
         }
 
