@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using JpegLm.Codec.Bitstream;
 
 namespace JpegLm.Codec.Avc.Encoder;
@@ -19,6 +20,7 @@ internal static class CavlcResidualWriter
     /// Writes one block whose levels are given in scan order (<paramref name="levels"/>, length
     /// <paramref name="maxNumCoeff"/>). <paramref name="nC"/> is -1 for chroma DC. Returns TotalCoeff.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static int Write(RbspWriter w, int nC, ReadOnlySpan<int> levels, int maxNumCoeff)
     {
         // Nonzero levels from the highest frequency down, with the zero run before each.

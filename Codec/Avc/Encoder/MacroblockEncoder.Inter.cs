@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using JpegLm.Codec.Bitstream;
 
 namespace JpegLm.Codec.Avc.Encoder;
@@ -30,6 +31,7 @@ internal sealed partial class MacroblockEncoder
 
     private void RecordMotion(int refIdx, (int X, int Y) mv) => _motion[Mb.Address] = ((short)(mv.X / (refIdx + 1)), (short)(mv.Y / (refIdx + 1)), true);
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void ChooseInter()
     {
         Macroblock mb = Mb;
@@ -40,15 +42,19 @@ internal sealed partial class MacroblockEncoder
         _mvp.Assigned = 0;
         (int X, int Y) skip = _mvp.PredictSkip();
 
-        // P_Skip probe (x264's fast skip): if the skip prediction leaves nothing worth coding, stop here.
-        PredictInter(0, x, y, 16, 16, skip.X, skip.Y);
-        CodeInterLuma();
-        CodeChroma(intra: false);
-        if (mb.CodedBlockPattern == 0)
+        // P_Skip probe (x264's fast skip): if the skip prediction leaves nothing worth coding, stop
+        // here. Probed only when the full-sample SAD is small enough for that to be possible.
+        if (SkipPossible(x, y, skip))
         {
-            SetSkip();
-            RecordMotion(0, skip);
-            return;
+            PredictInter(0, x, y, 16, 16, skip.X, skip.Y);
+            CodeInterLuma();
+            CodeChroma(intra: false);
+            if (mb.CodedBlockPattern == 0)
+            {
+                SetSkip();
+                RecordMotion(0, skip);
+                return;
+            }
         }
 
         int lambda = Lambda;
@@ -179,6 +185,17 @@ internal sealed partial class MacroblockEncoder
 
     private int RefBits(int r) => NumRefIdxActive > 2 ? RbspWriter.UeLength((uint)r) : NumRefIdxActive == 2 ? 1 : 0;
 
+    // A residual quantizes to nothing only if every 4x4 DC stays below about a quantizer step
+    // (5/6 of it with the inter rounding); a SAD above 16 such blocks' worth rules the skip out.
+    private bool SkipPossible(int x, int y, (int X, int Y) skip)
+    {
+        ReferenceFrame r = References[0];
+        int stride = Stride;
+        int sad = Distortion.Sad16(SourceY, (y * stride) + x, stride, r.PaddedY, r.Offset(x + (skip.X >> 2), y + (skip.Y >> 2)), r.Stride, 16);
+        double step = 0.625 * Math.Pow(2, Qp / 6.0);
+        return sad <= 16 * 4 * step;
+    }
+
     private void SetSkip()
     {
         Macroblock mb = Mb;
@@ -189,6 +206,7 @@ internal sealed partial class MacroblockEncoder
     }
 
     // Whether the best Intra 16x16 (or Intra 4x4 when enabled) beats the inter cost.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private bool IntraCheaper(int interCost)
     {
         var n = IntraNeighbours(Mb.Address);
@@ -229,6 +247,7 @@ internal sealed partial class MacroblockEncoder
     /// Small-diamond full-sample search (x264's --me dia) from the better of the rounded predictor and
     /// zero motion; cost SAD + λ·mvd bits + <paramref name="refCost"/>. Returns quarter-sample units.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private (int X, int Y) FullPelSearch(ReferenceFrame reference, int x, int y, int w, int h, (int X, int Y) mvp, int refIdx, int refCost, out int bestCost)
     {
         int stride = Stride;
@@ -323,6 +342,7 @@ internal sealed partial class MacroblockEncoder
     }
 
     // Half- then quarter-sample refinement around mv by SATD of the interpolated prediction; returns the cost.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private int SubPelRefine(int refIdx, int x, int y, int w, int h, ref (int X, int Y) mv, (int X, int Y) mvp, int refCost)
     {
         int stride = Stride;

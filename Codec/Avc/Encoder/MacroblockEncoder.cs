@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 namespace JpegLm.Codec.Avc.Encoder;
 
 /// <summary>
@@ -117,6 +118,7 @@ internal sealed partial class MacroblockEncoder
     private (int X, int Y) MbOrigin(int addr) => (addr % _state.WidthInMbs * 16, addr / _state.WidthInMbs * 16);
 
     // Residual of a 4x4 block: source minus the prediction now in the picture, forward transformed.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Residual4x4(byte[] src, byte[] pred, int off, int stride, Span<int> d)
     {
         for (int y = 0; y < 4; y++)
@@ -136,6 +138,7 @@ internal sealed partial class MacroblockEncoder
     /// into the record, coded_block_pattern bits 4..5. Inter blocks whose AC is only a few scattered
     /// ±1 levels are dropped (decimation).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void CodeChroma(bool intra)
     {
         Macroblock mb = Mb;
@@ -186,6 +189,7 @@ internal sealed partial class MacroblockEncoder
     /// Inter luma residual against the prediction now in the picture: 16 4x4 blocks, decimated per
     /// 8x8 (score &lt; 4) and per macroblock (score &lt; 6) as x264 does; sets cbp bits 0..3.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void CodeInterLuma()
     {
         Macroblock mb = Mb;
