@@ -194,7 +194,6 @@ public sealed class AvcEncoder
             _mbEncoder.Reconstruct();
         }
 
-
         FinishSlice(output, intra, idr, skipRun);
         DeblockingFilter.Filter(pic, _state, _sliceParams);
     }
