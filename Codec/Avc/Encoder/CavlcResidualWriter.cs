@@ -8,6 +8,7 @@ namespace JpegLm.Codec.Avc.Encoder;
 /// level_prefix/level_suffix, total_zeros and run_before. The code words come from the decoder's
 /// <see cref="CavlcTables"/> lookups, inverted once, so the two sides cannot disagree on a table.
 /// </summary>
+[SkipLocalsInit]
 internal static class CavlcResidualWriter
 {
     // (length, code) per symbol, inverted from the decoder's peek tables: [table][symbol].

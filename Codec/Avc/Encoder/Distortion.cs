@@ -8,6 +8,7 @@ namespace JpegLm.Codec.Avc.Encoder;
 /// Block distortion measures for mode decision and motion search: SAD and SATD (sum of absolute
 /// 4x4 Hadamard-transformed differences, halved, as x264 counts it).
 /// </summary>
+[SkipLocalsInit]
 internal static class Distortion
 {
     /// <summary>SAD of a 16-wide block of <paramref name="height"/> rows.</summary>

@@ -7,6 +7,7 @@ namespace JpegLm.Codec.Avc.Encoder;
 /// decoder's <see cref="InverseTransform"/> scaling. Also the x264-style decimation score that
 /// drops blocks holding only a few isolated ±1 levels (they cost more bits than they repair).
 /// </summary>
+[SkipLocalsInit]
 internal static class ForwardTransform
 {
     // Quantization multipliers MF = 2^15 / (LevelScale * PF) per qP % 6 for positions

@@ -236,9 +236,23 @@ internal sealed partial class MacroblockEncoder
     // Writes the prediction of a partition from reference ref with motion (mvx, mvy) into the picture.
     private void PredictInter(int refIdx, int x, int y, int w, int h, int mvx, int mvy)
     {
-        DecodedPicture reference = References[refIdx].Picture;
+        ReferenceFrame r = References[refIdx];
+        DecodedPicture reference = r.Picture;
         int stride = Stride, cs = stride / 2;
-        _inter.PredictLuma(reference, Picture.Y, stride, x, y, w, h, mvx, mvy);
+        if (((mvx | mvy) & 3) == 0 && Math.Abs(mvx >> 2) <= ReferenceFrame.Pad - 16 && Math.Abs(mvy >> 2) <= ReferenceFrame.Pad - 16)
+        {
+            // Full-sample motion: the edge-extended copy already holds the clamped samples (8-239, 8-240).
+            int src = r.Offset(x + (mvx >> 2), y + (mvy >> 2));
+            for (int j = 0; j < h; j++)
+            {
+                r.PaddedY.AsSpan(src + (j * r.Stride), w).CopyTo(Picture.Y.AsSpan(((y + j) * stride) + x));
+            }
+        }
+        else
+        {
+            _inter.PredictLuma(reference, Picture.Y, stride, x, y, w, h, mvx, mvy);
+        }
+
         InterPrediction.PredictChroma(reference.U, cs, reference.Height / 2, Picture.U, cs, x / 2, y / 2, w / 2, h / 2, mvx, mvy);
         InterPrediction.PredictChroma(reference.V, cs, reference.Height / 2, Picture.V, cs, x / 2, y / 2, w / 2, h / 2, mvx, mvy);
     }

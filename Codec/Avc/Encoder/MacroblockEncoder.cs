@@ -9,6 +9,7 @@ namespace JpegLm.Codec.Avc.Encoder;
 /// decoder rebuilds. Prediction is tried directly in the picture being reconstructed; the final
 /// reconstruction overwrites every trial.
 /// </summary>
+[SkipLocalsInit]
 internal sealed partial class MacroblockEncoder
 {
     private readonly PictureState _state;
@@ -198,6 +199,7 @@ internal sealed partial class MacroblockEncoder
         int origin = (y * stride) + x;
         int nonZero = 0, total = 0;
         Span<int> score8 = stackalloc int[4];
+        score8.Clear();
         for (int raster = 0; raster < 16; raster++)
         {
             Span<int> c = mb.Luma.AsSpan(raster * 16, 16);
