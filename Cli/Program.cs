@@ -10,6 +10,7 @@ public static class Program
     [
         new VersionCommand(),
         new ScoreCommand(),
+        new BenchEngineCommand(),
     ];
 
     /// <summary>Runs <c>jpeglm ARGS</c> and returns the exit code.</summary>
