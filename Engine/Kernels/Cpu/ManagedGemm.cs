@@ -135,30 +135,27 @@ public sealed unsafe class ManagedGemm : IGemm
     private void StoreTile(in Job job, float* tile, int i, int j, int mr, int nr, bool first)
     {
         float alpha = job.Alpha;
+        bool overwrite = first && job.Beta == 0f;
+        float beta = first ? job.Beta : 1f;
         for (int r = 0; r < mr; r++)
         {
             float* cRow = job.C + (long)(i + r) * job.Ldc + j;
             float* tRow = tile + r * _nr;
-            if (first && job.Beta == 0f)
+            int q = 0;
+            if (Vector256.IsHardwareAccelerated)
             {
-                for (int q = 0; q < nr; q++)
+                var va = Vector256.Create(alpha);
+                var vb = Vector256.Create(beta);
+                for (; q + 8 <= nr; q += 8)
                 {
-                    cRow[q] = alpha * tRow[q];
+                    Vector256<float> t = Vector256.Load(tRow + q) * va;
+                    (overwrite ? t : Vector256.FusedMultiplyAdd(vb, Vector256.Load(cRow + q), t)).Store(cRow + q);
                 }
             }
-            else if (first && job.Beta != 1f)
+
+            for (; q < nr; q++)
             {
-                for (int q = 0; q < nr; q++)
-                {
-                    cRow[q] = job.Beta * cRow[q] + alpha * tRow[q];
-                }
-            }
-            else
-            {
-                for (int q = 0; q < nr; q++)
-                {
-                    cRow[q] += alpha * tRow[q];
-                }
+                cRow[q] = overwrite ? alpha * tRow[q] : beta * cRow[q] + alpha * tRow[q];
             }
         }
     }
