@@ -84,7 +84,7 @@ public sealed unsafe partial class CpuKernels
                 ForwardBlock(gemm, shape, bh / nh, bh % nh, qb * Block, Math.Min(tq, (qb + 1) * Block), o, lse, q, k, v);
             }
         };
-        if (items == 1 || (long)tq * tk * nh * bsz * d < 1 << 16)
+        if (items == 1 || (long)tq * tk * nh * bsz * d < 1 << 20)
         {
             for (int item = 0; item < items; item++)
             {
