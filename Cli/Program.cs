@@ -23,6 +23,7 @@ public static class Program
         new AvcEncodeCommand(),
         new BenchTokensCommand(),
         new BenchJpegDecodeCommand(),
+        new BenchEngineCommand(),
     ];
 
     /// <summary>Runs <c>jpeglm ARGS</c> and returns the exit code.</summary>
