@@ -9,6 +9,7 @@ public static class Program
     public static IReadOnlyList<ICliCommand> Commands { get; } =
     [
         new VersionCommand(),
+        new GpuCheckCommand(),
     ];
 
     /// <summary>Runs <c>jpeglm ARGS</c> and returns the exit code.</summary>
