@@ -131,6 +131,8 @@ internal sealed class GpuCheckCommand : ICliCommand
             }
 
             log.Line(toolkit.Success ? $"  toolkit: CUDA {toolkit.Major} libraries" : $"  toolkit: {toolkit.Error}");
+            Nvrtc? compiler = Nvrtc.TryLoad(out LibraryResolution nvrtcAlone);
+            log.Line(compiler != null ? $"  NVRTC alone: {compiler.Version} from {compiler.Library.Path}" : $"  NVRTC alone: {nvrtcAlone.Error}");
             if (!driver.Success)
             {
                 log.Line("gpu-check: no CUDA driver found (libcuda.so.1); set JPEGLM_CUDA_DRIVER to its path if it is installed elsewhere");
