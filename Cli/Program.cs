@@ -9,6 +9,8 @@ public static class Program
     public static IReadOnlyList<ICliCommand> Commands { get; } =
     [
         new VersionCommand(),
+        new ScoreCommand(),
+        new BenchEngineCommand(),
         new GpuCheckCommand(),
     ];
 

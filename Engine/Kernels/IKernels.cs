@@ -100,7 +100,7 @@ public interface IKernels : IDisposable
     /// </summary>
     void RmsNormBackward(Tensor inputGrad, Tensor weightGrad, Tensor outputGrad, Tensor input, Tensor weight, Tensor rstd, int rows, int channels);
 
-    /// <summary><c>output = a + b</c> elementwise over <paramref name="count"/> elements (the residual connection).</summary>
+    /// <summary><c>output = a + b</c> elementwise over <paramref name="count"/> elements (the residual connection); <paramref name="output"/> may be the same view as <paramref name="a"/>.</summary>
     void Add(Tensor output, Tensor a, Tensor b, long count);
 
     /// <summary>

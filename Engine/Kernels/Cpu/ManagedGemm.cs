@@ -46,6 +46,15 @@ public sealed unsafe class ManagedGemm : IGemm
     /// <inheritdoc/>
     public void Sgemm(bool transposeA, bool transposeB, int m, int n, int k, float alpha,
         float* a, int lda, float* b, int ldb, float beta, float* c, int ldc)
+        => Run(transposeA, transposeB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, parallel: true);
+
+    /// <summary>The same product on the calling thread only (for callers that already run one task per core).</summary>
+    public void SgemmOnThisThread(bool transposeA, bool transposeB, int m, int n, int k, float alpha,
+        float* a, int lda, float* b, int ldb, float beta, float* c, int ldc)
+        => Run(transposeA, transposeB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, parallel: false);
+
+    private void Run(bool transposeA, bool transposeB, int m, int n, int k, float alpha,
+        float* a, int lda, float* b, int ldb, float beta, float* c, int ldc, bool parallel)
     {
         if (m == 0 || n == 0)
         {
@@ -56,7 +65,7 @@ public sealed unsafe class ManagedGemm : IGemm
         int tileCols = (n + BlockColumns - 1) / BlockColumns;
         int tasks = tileRows * tileCols;
         var job = new Job(transposeA, transposeB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
-        if (tasks == 1 || (long)m * n * k < 64 * 64 * 64)
+        if (!parallel || tasks == 1 || (long)m * n * k < 64 * 64 * 64)
         {
             for (int t = 0; t < tasks; t++)
             {

@@ -62,13 +62,13 @@ public class CpuKernelsGradientTests
     }
 
     [Theory]
-    [InlineData(2, 4, 4, 8)]
-    [InlineData(1, 4, 2, 8)]
-    [InlineData(1, 2, 1, 4)]
-    public void Attention_forward_and_backward_match_float64(int batch, int heads, int kvHeads, int d)
+    [InlineData(2, 4, 4, 8, 6)]
+    [InlineData(1, 4, 2, 8, 6)]
+    [InlineData(1, 2, 1, 4, 6)]
+    [InlineData(1, 2, 1, 4, 70)] // crosses a 64-position tile boundary
+    public void Attention_forward_and_backward_match_float64(int batch, int heads, int kvHeads, int d, int t)
     {
         using var k = NewKernels();
-        const int t = 6;
         float[] q = Random(batch * t * heads * d, 10), kk = Random(batch * t * kvHeads * d, 11), v = Random(batch * t * kvHeads * d, 12);
         float[] dy = Random(q.Length, 13);
         var shape = AttentionShape.Training(batch, t, heads, kvHeads, d);
