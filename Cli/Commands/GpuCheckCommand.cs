@@ -257,6 +257,13 @@ internal sealed class GpuCheckCommand : ICliCommand
                 log.Add($"decode 125M batch {batch}", null, string.Create(CultureInfo.InvariantCulture, $"{d.TokensPerSecond:F0} tok/s over {tokens} positions (KV cache)"));
             }
 
+            foreach (int samples in quick ? new[] { 1 } : [1, 8])
+            {
+                int tokens = quick ? 64 : 512;
+                DecodeThroughput d = ThroughputBenchmark.Sample(gpu, ThroughputBenchmark.Llama125M(tokens + 16), $"sampler 125M x{samples}", samples, tokens);
+                log.Add($"engine sampler 125M x{samples}", null, string.Create(CultureInfo.InvariantCulture, $"{d.TokensPerSecond:F0} tok/s, {tokens} new tokens, top-k 50 / top-p 0.95"));
+            }
+
             log.Line($"  device allocations {gpu.DriverAllocations}, {gpu.ReservedBytes >> 20} MiB reserved");
             return true;
         }

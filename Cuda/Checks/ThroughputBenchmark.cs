@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using JpegLm.Engine.Kernels;
 using JpegLm.Engine.Model;
+using JpegLm.Engine.Sampling;
 
 namespace JpegLm.Cuda.Checks;
 
@@ -79,6 +80,27 @@ public static class ThroughputBenchmark
         double flops = FlopsPerToken(config, length);
         double tps = tokensPerStep / median;
         return new TrainingThroughput(label, trainer.Model.Layout.Length, tokensPerStep, median, tps, flops, flops * tps / PeakFlops, loss);
+    }
+
+    /// <summary>
+    /// Sampling with the engine's own <see cref="Sampler"/> (KV cache, top-k 50, top-p 0.95, temperature 1, no
+    /// EOS): <paramref name="samples"/> continuations of <paramref name="newTokens"/> tokens after a 16-token
+    /// prompt, after one short warm-up generation. Tokens per second count generated tokens only.
+    /// </summary>
+    public static DecodeThroughput Sample(IKernels kernels, LlamaConfig config, string label, int samples, int newTokens)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        using var model = new LlamaModel(config, kernels);
+        model.InitializeWeights(13);
+        var sampler = new Sampler(model);
+        int[] prompt = [.. Enumerable.Range(1, 16)];
+        var options = new SamplingOptions { TopK = 50, TopP = 0.95f, MaxNewTokens = newTokens, Samples = samples, Seed = 3, EosTokenId = -1 };
+        _ = sampler.Generate(prompt, options with { MaxNewTokens = 4 });
+        long start = Stopwatch.GetTimestamp();
+        IReadOnlyList<SampleResult> results = sampler.Generate(prompt, options);
+        double seconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
+        int generated = results.Sum(r => r.Tokens.Length);
+        return new DecodeThroughput(label, samples, newTokens, generated / seconds);
     }
 
     /// <summary>
