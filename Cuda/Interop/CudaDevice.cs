@@ -288,7 +288,8 @@ public sealed unsafe class CudaDevice : IDisposable
             _stream = 0;
         }
 
-        _ = Api.CuDevicePrimaryCtxRelease(Handle);
+        // The primary context is deliberately not released: the CUDA runtime inside cuBLAS keeps per-process
+        // state in it, and a release that destroyed it would break the next CudaKernels in this process.
         _context = 0;
         t_currentContext = 0;
     }
