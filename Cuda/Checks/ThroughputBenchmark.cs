@@ -14,7 +14,9 @@ namespace JpegLm.Cuda.Checks;
 /// <param name="FlopsPerToken">6·N + 6·L·d·T with N the weights minus the input embedding table.</param>
 /// <param name="Mfu">Achieved FLOP/s over <see cref="ThroughputBenchmark.PeakFlops"/>.</param>
 /// <param name="Loss">The loss of the last step (a sanity value).</param>
-public sealed record TrainingThroughput(string Label, long Parameters, int Tokens, double MedianStepSeconds, double TokensPerSecond, double FlopsPerToken, double Mfu, float Loss);
+/// <param name="AllocationsInTimedSteps">Device allocations made by the timed steps (0 expected), −1 when not counted.</param>
+public sealed record TrainingThroughput(string Label, long Parameters, int Tokens, double MedianStepSeconds, double TokensPerSecond, double FlopsPerToken, double Mfu, float Loss,
+    int AllocationsInTimedSteps);
 
 /// <summary>Sampling throughput with a KV cache.</summary>
 /// <param name="Label">e.g. <c>125M batch 1</c>.</param>
@@ -53,7 +55,8 @@ public static class ThroughputBenchmark
     }
 
     /// <summary>Times <paramref name="steps"/> training steps (forward, backward, AdamW) after one warm-up step.</summary>
-    public static TrainingThroughput Train(IKernels kernels, LlamaConfig config, string label, int batch, int length, int steps, Action<string>? log = null)
+    public static TrainingThroughput Train(IKernels kernels, LlamaConfig config, string label, int batch, int length, int steps, Action<string>? log = null,
+        Func<int>? allocationCount = null)
     {
         ArgumentNullException.ThrowIfNull(kernels);
         ArgumentNullException.ThrowIfNull(config);
@@ -63,6 +66,7 @@ public static class ThroughputBenchmark
         trainer.Update(1);
         kernels.Synchronize();
         log?.Invoke($"{label}: warm-up loss {loss:F4}");
+        int allocationsBefore = allocationCount?.Invoke() ?? 0;
         double[] seconds = new double[steps];
         for (int s = 0; s < steps; s++)
         {
@@ -79,7 +83,8 @@ public static class ThroughputBenchmark
         int tokensPerStep = batch * length;
         double flops = FlopsPerToken(config, length);
         double tps = tokensPerStep / median;
-        return new TrainingThroughput(label, trainer.Model.Layout.Length, tokensPerStep, median, tps, flops, flops * tps / PeakFlops, loss);
+        int allocations = allocationCount == null ? -1 : allocationCount() - allocationsBefore;
+        return new TrainingThroughput(label, trainer.Model.Layout.Length, tokensPerStep, median, tps, flops, flops * tps / PeakFlops, loss, allocations);
     }
 
     /// <summary>
