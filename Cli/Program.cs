@@ -24,6 +24,7 @@ public static class Program
         new BenchTokensCommand(),
         new BenchJpegDecodeCommand(),
         new BenchEngineCommand(),
+        new GpuCheckCommand(),
     ];
 
     /// <summary>Runs <c>jpeglm ARGS</c> and returns the exit code.</summary>
