@@ -17,6 +17,7 @@ public static class Program
         new AvcEncodeCommand(),
         new ScoreCommand(),
         new BenchTokensCommand(),
+        new CheckCommand(),
     ];
 
     /// <summary>Runs <c>jpeglm ARGS</c> and returns the exit code.</summary>
