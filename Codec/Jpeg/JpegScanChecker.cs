@@ -1,7 +1,7 @@
 namespace JpegLm.Codec.Jpeg;
 
 /// <summary>What the checker found for one patch (restart interval).</summary>
-public enum JpegPatchStatus
+public enum JpegPatchStatus : byte
 {
     /// <summary>The interval's data and its closing marker follow the grammar.</summary>
     Ok,
