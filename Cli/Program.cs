@@ -8,14 +8,19 @@ public static class Program
     /// <summary>Every command, in the order <c>jpeglm --help</c> lists them.</summary>
     public static IReadOnlyList<ICliCommand> Commands { get; } =
     [
-        new VersionCommand(),
         new EncodeCommand(),
-        new BenchJpegCommand(),
         new DecodeCommand(),
+        new PrepareCommand(),
+        new TrainCommand(),
+        new SampleCommand(),
+        new ScoreCommand(),
+        new EvalCommand(),
+        new DemoCommand(),
+        new VersionCommand(),
+        new BenchJpegCommand(),
         new AvcDecodeCommand(),
         new AvcCheckCommand(),
         new AvcEncodeCommand(),
-        new ScoreCommand(),
         new BenchTokensCommand(),
         new CheckCommand(),
     ];

@@ -12,7 +12,7 @@ internal sealed class EncodeCommand : ICliCommand
 {
     public string Name => "encode";
 
-    public string Summary => "encode an image (PNG/PPM/PGM) as a baseline JPEG";
+    public string Summary => "encode an image as a baseline JPEG, or a Y4M video as H.264";
 
     public string Usage => """
         jpeglm encode IN.(png|ppm|pgm|jpg) OUT.jpg [options]
@@ -24,6 +24,9 @@ internal sealed class EncodeCommand : ICliCommand
           --no-force-baseline    allow 16-bit quantization tables (SOF1) at low quality, like plain cjpeg
         Output is byte-identical to libjpeg-turbo's cjpeg -dct int and to Pillow for the same settings.
         Example: jpeglm encode photo.png photo.jpg --quality 25 --restart-interval 1 --stream image-only
+
+        jpeglm encode IN.y4m OUT.h264 [--qp 37] [--refs 3] [--slice-max-mbs 1] [--keyint 250] [--recon R.y4m]
+          H.264 constrained-baseline with the AVC-LM paper's x264 settings (see jpeglm encode-avc --help).
         """;
 
     public int Run(IReadOnlyList<string> args, TextWriter stdout, TextWriter stderr)
@@ -35,7 +38,8 @@ internal sealed class EncodeCommand : ICliCommand
         return extension switch
         {
             ".jpg" or ".jpeg" => EncodeJpeg(cli, input, output, stdout, stderr),
-            _ => throw new UsageException($"cannot tell the codec from the output name '{output}' (expected .jpg or .jpeg)"),
+            ".h264" or ".264" => AvcEncodeCommand.Run(args, stdout, stderr),
+            _ => throw new UsageException($"cannot tell the codec from the output name '{output}' (expected .jpg/.jpeg, or .h264/.264 for video)"),
         };
     }
 
@@ -64,9 +68,9 @@ internal sealed class EncodeCommand : ICliCommand
         PixelImage image;
         try
         {
-            image = ReadImage(input);
+            image = ImageFile.Load(input);
         }
-        catch (Exception e) when (e is ImageFormatException or IOException or UnauthorizedAccessException or NotSupportedException)
+        catch (Exception e) when (e is ImageFormatException or JpegFormatException or IOException or UnauthorizedAccessException)
         {
             stderr.WriteLine($"jpeglm encode: {input}: {e.Message}");
             return 1;
@@ -85,28 +89,6 @@ internal sealed class EncodeCommand : ICliCommand
         AtomicFile.WriteAllBytes(output, jpeg);
         stdout.WriteLine($"{output}: {jpeg.Length} bytes, {image.Width}x{image.Height}, quality {quality}, {SubsamplingName(options.Subsampling)}, restart {restart}, {streamName}{(optimize ? ", optimized tables" : "")}");
         return 0;
-    }
-
-    /// <summary>Reads PNG or PGM/PPM by content (not by extension).</summary>
-    private static PixelImage ReadImage(string path)
-    {
-        byte[] data = File.ReadAllBytes(path);
-        if (PngCodec.IsPng(data))
-        {
-            return PngCodec.Read(data);
-        }
-
-        if (PnmCodec.IsPnm(data))
-        {
-            return PnmCodec.Read(data);
-        }
-
-        if (data.Length >= 2 && data[0] == 0xFF && data[1] == 0xD8)
-        {
-            throw new NotSupportedException("JPEG input needs the JPEG decoder, which is not available in this build");
-        }
-
-        throw new ImageFormatException("not a PNG, PGM or PPM file (unrecognized signature)", 0);
     }
 
     private static JpegSubsampling ParseSubsampling(string name) => name switch
