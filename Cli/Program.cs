@@ -25,6 +25,7 @@ public static class Program
         new BenchJpegDecodeCommand(),
         new BenchEngineCommand(),
         new GpuCheckCommand(),
+        new CheckCommand(),
     ];
 
     /// <summary>Runs <c>jpeglm ARGS</c> and returns the exit code.</summary>
