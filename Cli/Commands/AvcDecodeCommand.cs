@@ -49,9 +49,9 @@ internal sealed class AvcDecodeCommand : ICliCommand
         TimeSpan cpu0 = System.Diagnostics.Process.GetCurrentProcess().TotalProcessorTime;
         try
         {
-            var decoder = new AvcDecoder(new AvcDecoderOptions { Tolerant = tolerant });
+            var decoder = new AvcDecoder(new AvcDecoderOptions { Tolerant = tolerant, ReuseOutputFrame = true });
             using (FileStream inStream = File.OpenRead(input))
-            using (FileStream outStream = File.Create(temp))
+            using (var outStream = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None, 1))
             {
                 foreach (Yuv420Frame frame in decoder.Decode(inStream))
                 {

@@ -20,6 +20,12 @@ public sealed class AvcDecoderOptions
 
     /// <summary>When true only the syntax is checked: no samples are reconstructed and no frames come out.</summary>
     public bool ParseOnly { get; init; }
+
+    /// <summary>
+    /// When true every yielded frame is the same <see cref="Yuv420Frame"/> instance, overwritten by
+    /// the next one: no allocation per frame for callers that write each frame out at once.
+    /// </summary>
+    public bool ReuseOutputFrame { get; init; }
 }
 
 /// <summary>
@@ -38,6 +44,7 @@ public sealed class AvcDecoder
     private readonly List<SliceFilterParams> _sliceParams = [];
     private readonly List<AvcSliceError> _errors = [];
     private PictureState? _state;
+    private Yuv420Frame? _outputFrame;
     private MacroblockLayerReader? _layer;
     private MacroblockReconstructor? _recon;
     private SequenceParameterSet? _activeSps;
@@ -107,7 +114,10 @@ public sealed class AvcDecoder
     {
         DecodedPicture pic = _dpb.Output.Dequeue();
         SequenceParameterSet sps = _activeSps!;
-        var frame = new Yuv420Frame(sps.CroppedWidth, sps.CroppedHeight);
+        Yuv420Frame frame = _options.ReuseOutputFrame && _outputFrame != null && _outputFrame.Width == sps.CroppedWidth && _outputFrame.Height == sps.CroppedHeight
+            ? _outputFrame
+            : new Yuv420Frame(sps.CroppedWidth, sps.CroppedHeight);
+        _outputFrame = frame;
         (int left, _, int top, _) = sps.Crop;
         for (int y = 0; y < frame.Height; y++)
         {
