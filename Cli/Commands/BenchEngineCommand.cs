@@ -49,14 +49,16 @@ internal sealed class BenchEngineCommand : ICliCommand
         stdout.WriteLine($"bench-engine {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, {Environment.ProcessorCount} cores, {System.Runtime.InteropServices.RuntimeInformation.OSArchitecture}, OPENBLAS_CORETYPE={Environment.GetEnvironmentVariable("OPENBLAS_CORETYPE") ?? "(unset)"}");
         OpenBlasGemm? blas = OpenBlasGemm.TryCreate();
         var managed = new ManagedGemm();
-        (double blasRate, double managedRate) = GemmRates(blas, managed, 1024);
+        (double blasRate, double managedRate, double blasCpuRate, double managedCpuRate) = GemmRates(blas, managed, 1024);
         stdout.WriteLine(blas == null ? $"OpenBLAS: absent ({OpenBlasGemm.LoadError})" : F($"SGEMM 1024³ OpenBLAS: {blasRate:F1} GFLOP/s"));
         stdout.WriteLine(F($"SGEMM 1024³ {managed.Name}: {managedRate:F1} GFLOP/s  (managed / OpenBLAS = {managedRate / blasRate:P0})"));
+        stdout.WriteLine(F($"per CPU-second (robust to other processes): OpenBLAS {blasCpuRate:F1}, managed {managedCpuRate:F1} GFLOP/cpu-s (managed / OpenBLAS = {managedCpuRate / blasCpuRate:P0})"));
         double reference = double.IsNaN(blasRate) ? managedRate : blasRate;
+        double cpuReference = double.IsNaN(blasCpuRate) ? managedCpuRate : blasCpuRate;
 
         stdout.WriteLine();
-        stdout.WriteLine("| model | context | backend | train tok/s | model GFLOP/s | / SGEMM | sample tok/s | decode step/s first / last quarter | max context in 24 GiB |");
-        stdout.WriteLine("|---|---|---|---|---|---|---|---|---|");
+        stdout.WriteLine("| model | context | backend | train tok/s | model GFLOP/s | / SGEMM | / SGEMM per CPU-s | sample tok/s | decode step/s first / last quarter | max context in 24 GiB |");
+        stdout.WriteLine("|---|---|---|---|---|---|---|---|---|---|");
         var profiles = new List<string>();
         foreach ((int layers, int width, int ffn) in new[] { (4, 256, 688), (8, 512, 1376) })
         {
@@ -74,10 +76,15 @@ internal sealed class BenchEngineCommand : ICliCommand
             trainer.TrainStep(); // warm-up: JIT, buffers
             kernels.Reset();
             var rates = new List<double>();
+            var cpuRates = new List<double>();
             for (int s = 0; s < steps; s++)
             {
+                TimeSpan cpu0 = CpuTime();
                 rates.Add(trainer.TrainStep().TokensPerSecond);
+                cpuRates.Add(context / (CpuTime() - cpu0).TotalSeconds);
             }
+
+            double cpuFlops = Median(cpuRates) * LlamaModel.TrainingFlopsPerToken(config, context);
 
             double tokensPerSecond = Median(rates);
             double total = kernels.Times.Values.Sum(t => t.Seconds);
@@ -86,7 +93,7 @@ internal sealed class BenchEngineCommand : ICliCommand
             double flops = tokensPerSecond * LlamaModel.TrainingFlopsPerToken(config, context);
             double sampleRate = SampleRate(model, sampleTokens, out double earlyRate, out double lateRate);
             int maxContext = LargestContext(config, 24L << 30);
-            stdout.WriteLine(F($"| {layers}x{width} (V={vocab}) | {context} | {kernels.Name} | {tokensPerSecond:F0} | {flops / 1e9:F1} | {flops / 1e9 / reference:P0} | {sampleRate:F0} | {earlyRate:F0} / {lateRate:F0} | {maxContext} |"));
+            stdout.WriteLine(F($"| {layers}x{width} (V={vocab}) | {context} | {kernels.Name} | {tokensPerSecond:F0} | {flops / 1e9:F1} | {flops / 1e9 / reference:P0} | {cpuFlops / 1e9 / cpuReference:P0} | {sampleRate:F0} | {earlyRate:F0} / {lateRate:F0} | {maxContext} |"));
         }
 
         stdout.WriteLine();
@@ -99,7 +106,13 @@ internal sealed class BenchEngineCommand : ICliCommand
     }
 
     // Alternates the two GEMMs so that load from other processes hits both alike; returns median GFLOP/s.
-    private static unsafe (double Blas, double Managed) GemmRates(IGemm? blas, IGemm managed, int size)
+    private static TimeSpan CpuTime()
+    {
+        using var self = Process.GetCurrentProcess();
+        return self.TotalProcessorTime;
+    }
+
+    private static unsafe (double Blas, double Managed, double BlasCpu, double ManagedCpu) GemmRates(IGemm? blas, IGemm managed, int size)
     {
         float[] a = new float[size * size], b = new float[size * size], c = new float[size * size];
         for (int i = 0; i < a.Length; i++)
@@ -110,6 +123,7 @@ internal sealed class BenchEngineCommand : ICliCommand
 
         var blasTimes = new List<double>();
         var managedTimes = new List<double>();
+        var cpu = new Dictionary<IGemm, double>();
         fixed (float* pa = a, pb = b, pc = c)
         {
             for (int r = 0; r < 8; r++)
@@ -121,18 +135,21 @@ internal sealed class BenchEngineCommand : ICliCommand
                         continue;
                     }
 
+                    TimeSpan cpu0 = CpuTime();
                     var sw = Stopwatch.StartNew();
                     gemm.Sgemm(false, true, size, size, size, 1f, pa, size, pb, size, 0f, pc, size);
                     if (r > 0)
                     {
                         times.Add(sw.Elapsed.TotalSeconds);
+                        cpu[gemm] = cpu.GetValueOrDefault(gemm) + (CpuTime() - cpu0).TotalSeconds;
                     }
                 }
             }
         }
 
         double flops = 2.0 * size * size * size / 1e9;
-        return (blas == null ? double.NaN : flops / Median(blasTimes), flops / Median(managedTimes));
+        return (blas == null ? double.NaN : flops / Median(blasTimes), flops / Median(managedTimes),
+            blas == null ? double.NaN : 7 * flops / cpu[blas], 7 * flops / cpu[managed]);
     }
 
     // End-to-end Sampler rate, and per-step decode rates over the first and last quarter of the positions
