@@ -6,8 +6,10 @@ namespace JpegLm.Codec.Tokens;
 /// <summary>
 /// The front of <c>jpeglm prepare</c> for video, reproducing the AVC-LM pipeline on Y4M input: frames
 /// selected to the profile's rate (nearest source frame), scaled to fit the profile's size keeping the
-/// aspect ratio (area down, bicubic up), padded with black, the first <see cref="AvcProfile.Frames"/>
-/// frames kept, and encoded with the profile's encoder settings.
+/// aspect ratio and padded with black (<see cref="AvcLmVideoPreparation.FitAndPad"/>), the first
+/// <see cref="AvcProfile.Frames"/> frames kept, and encoded with the profile's encoder settings.
+/// (<see cref="AvcLmVideoPreparation.Prepare"/> is the same pipeline with the paper's constants, also
+/// returning the reconstruction.)
 /// </summary>
 public static class VideoCorpus
 {
@@ -45,7 +47,7 @@ public static class VideoCorpus
                 break; // the clip is shorter than the profile's duration: keep what there is
             }
 
-            encoder.Encode(FitFrame(current, profile.Width, profile.Height), output);
+            encoder.Encode(AvcLmVideoPreparation.FitAndPad(current, profile.Width, profile.Height), output);
             written++;
         }
 
@@ -55,25 +57,6 @@ public static class VideoCorpus
         }
 
         return output.ToArray();
-    }
-
-    /// <summary>Scales a frame to fit inside width x height keeping its aspect ratio and pads it centred with black.</summary>
-    public static Yuv420Frame FitFrame(Yuv420Frame frame, int width, int height)
-    {
-        ArgumentNullException.ThrowIfNull(frame);
-        double scale = Math.Min((double)width / frame.Width, (double)height / frame.Height);
-        int w = Math.Max(2, (int)(frame.Width * scale) & ~1), h = Math.Max(2, (int)(frame.Height * scale) & ~1);
-        w = Math.Min(w, width);
-        h = Math.Min(h, height);
-        var result = new Yuv420Frame(width, height);
-        result.Y.AsSpan().Fill(16); // black in limited-range YUV, as ffmpeg's pad writes it
-        result.U.AsSpan().Fill(128);
-        result.V.AsSpan().Fill(128);
-        int x0 = ((width - w) / 2) & ~1, y0 = ((height - h) / 2) & ~1; // even, so chroma lines up with luma
-        Place(frame.Y, frame.Width, frame.Height, result.Y, width, w, h, x0, y0);
-        Place(frame.U, frame.ChromaWidth, frame.ChromaHeight, result.U, result.ChromaWidth, w / 2, h / 2, x0 / 2, y0 / 2);
-        Place(frame.V, frame.ChromaWidth, frame.ChromaHeight, result.V, result.ChromaWidth, w / 2, h / 2, x0 / 2, y0 / 2);
-        return result;
     }
 
     /// <summary>Encodes every Y4M clip under <paramref name="directory"/> (failures are listed, never fatal).</summary>
@@ -116,14 +99,5 @@ public static class VideoCorpus
         }
 
         return new CorpusResult(sources, good, failures);
-    }
-
-    private static void Place(byte[] source, int sourceWidth, int sourceHeight, byte[] destination, int destinationStride, int w, int h, int x0, int y0)
-    {
-        PixelImage scaled = ImageResize.Resize(new PixelImage(sourceWidth, sourceHeight, 1, source), w, h);
-        for (int y = 0; y < h; y++)
-        {
-            scaled.Row(y).CopyTo(destination.AsSpan(((y0 + y) * destinationStride) + x0, w));
-        }
     }
 }
