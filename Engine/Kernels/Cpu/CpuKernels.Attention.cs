@@ -69,12 +69,22 @@ public sealed unsafe partial class CpuKernels
         int queryBlocks = (tq + Block - 1) / Block;
         int items = bsz * nh * queryBlocks;
         var gemm = _blockGemm;
+        // Decoding (a few new queries against a long cache) works row by row: tiles would pack every key
+        // block for a handful of products.
+        bool rowWise = tq <= 4;
         Action<int> body = item =>
         {
             int qb = item % queryBlocks, bh = item / queryBlocks;
-            ForwardBlock(gemm, shape, bh / nh, bh % nh, qb * Block, Math.Min(tq, (qb + 1) * Block), o, lse, q, k, v);
+            if (rowWise)
+            {
+                ForwardRows(shape, bh / nh, bh % nh, qb * Block, Math.Min(tq, (qb + 1) * Block), o, lse, q, k, v);
+            }
+            else
+            {
+                ForwardBlock(gemm, shape, bh / nh, bh % nh, qb * Block, Math.Min(tq, (qb + 1) * Block), o, lse, q, k, v);
+            }
         };
-        if (items == 1 || (long)tq * tk * nh * bsz * d < 1 << 16)
+        if (items == 1 || (long)tq * tk * nh * bsz * d < 1 << 20)
         {
             for (int item = 0; item < items; item++)
             {
@@ -141,6 +151,56 @@ public sealed unsafe partial class CpuKernels
             {
                 TensorPrimitives.Multiply(new ReadOnlySpan<float>(acc + r * d, d), 1f / sum[r], new Span<float>(o + ((long)b * tq + i0 + r) * qStride + h * d, d));
                 lse[((long)b * nh + h) * tq + i0 + r] = max[r] + MathF.Log(sum[r]);
+            }
+        }
+    }
+
+    // Query rows one at a time with an online softmax over blocks of keys (dot products and AXPYs).
+    private static void ForwardRows(AttentionShape shape, int b, int h, int i0, int i1, float* o, float* lse, float* q, float* k, float* v)
+    {
+        (int tq, int tk, int cap, int nh, int nkv, int d) = (shape.QueryLength, shape.KeyLength, shape.KeyCapacity, shape.Heads, shape.KvHeads, shape.HeadDim);
+        int kvh = h / (nh / nkv);
+        float scale = 1f / MathF.Sqrt(d);
+        float[] scratch = Scratch(d);
+        fixed (float* buf = scratch)
+        {
+            float* scores = buf, acc = buf + Block * Block;
+            var accSpan = new Span<float>(acc, d);
+            for (int i = i0; i < i1; i++)
+            {
+                int position = tk - tq + i;
+                var qi = new ReadOnlySpan<float>(q + (((long)b * tq + i) * nh + h) * d, d);
+                float max = float.NegativeInfinity, sum = 0f;
+                accSpan.Clear();
+                for (int j0 = 0; j0 <= position; j0 += Block)
+                {
+                    int count = Math.Min(Block, position + 1 - j0);
+                    float blockMax = float.NegativeInfinity;
+                    for (int j = 0; j < count; j++)
+                    {
+                        float s = scale * TensorPrimitives.Dot(qi, new ReadOnlySpan<float>(k + (((long)b * cap + j0 + j) * nkv + kvh) * d, d));
+                        scores[j] = s;
+                        blockMax = MathF.Max(blockMax, s);
+                    }
+
+                    if (blockMax > max)
+                    {
+                        float correction = MathF.Exp(max - blockMax);
+                        sum *= correction;
+                        TensorPrimitives.Multiply(accSpan, correction, accSpan);
+                        max = blockMax;
+                    }
+
+                    for (int j = 0; j < count; j++)
+                    {
+                        float pj = MathF.Exp(scores[j] - max);
+                        sum += pj;
+                        TensorPrimitives.MultiplyAdd(new ReadOnlySpan<float>(v + (((long)b * cap + j0 + j) * nkv + kvh) * d, d), pj, accSpan, accSpan);
+                    }
+                }
+
+                TensorPrimitives.Multiply(accSpan, 1f / sum, new Span<float>(o + (((long)b * tq + i) * nh + h) * d, d));
+                lse[((long)b * nh + h) * tq + i] = max + MathF.Log(sum);
             }
         }
     }

@@ -81,12 +81,14 @@ public class CpuKernelsGradientTests
             [D(q), D(kk), D(v)], [Get(k, dq), Get(k, dk), Get(k, dv)]);
     }
 
-    [Fact]
-    public void Attention_across_key_blocks_and_with_a_cache_matches_float64()
+    [Theory]
+    [InlineData(3)] // decoding: row-wise path
+    [InlineData(70)] // prefill after a prefix: tiled path with queries offset from the keys
+    public void Attention_across_key_blocks_and_with_a_cache_matches_float64(int tq)
     {
         using var k = NewKernels();
-        // 150 keys cross two block boundaries; 3 new queries read a cache of capacity 160.
-        const int batch = 2, tq = 3, tk = 150, cap = 160, heads = 2, kvHeads = 1, d = 8;
+        // 150 keys cross two tile boundaries; tq new queries read a cache of capacity 160.
+        const int batch = 2, tk = 150, cap = 160, heads = 2, kvHeads = 1, d = 8;
         float[] q = Random(batch * tq * heads * d, 14), kk = Random(batch * cap * kvHeads * d, 15), v = Random(batch * cap * kvHeads * d, 16);
         var shape = new AttentionShape(batch, tq, tk, cap, heads, kvHeads, d);
         Tensor to = Put(k, new float[q.Length]);
