@@ -31,6 +31,8 @@ Run on the GPU machine (one call; prints the library layout first, then the chec
 
 If it runs out of time, rerun at once with `gpu-check --quick` (skips the 350M T=12288 run, shorter decode),
 timeout_s=240; then call give_back. Record the table (date, commit, numbers) in docs/cuda.md.
+If a kernel faults (CUDA_ERROR_ILLEGAL_ADDRESS etc. poisons the context for the rest of the run), rerun with
+`export JPEGLM_CUDA_SYNC=1;` in front (names the faulting kernel) and/or `JPEGLM_CUDA_ATTENTION=fp32`.
 If a library is not found, add e.g. `export JPEGLM_CUBLAS=/path/libcublas.so.13 JPEGLM_CUBLASLT=... JPEGLM_NVRTC=...;`
 in front, from the ldconfig/ls lines, and fix Cuda/Interop/LibraryResolver.cs afterwards.
 CALL

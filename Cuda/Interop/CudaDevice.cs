@@ -239,7 +239,15 @@ public sealed unsafe class CudaDevice : IDisposable
         }
 
         Api.Check(Api.CuLaunchKernel(function, grid.X, grid.Y, grid.Z, block.X, block.Y, block.Z, sharedBytes, _stream, arguments, null), $"cuLaunchKernel({name})");
+        if (SynchronizeEveryLaunch)
+        {
+            // Debugging aid: a faulting kernel is named by its own launch instead of by the next copy.
+            Api.Check(Api.CuStreamSynchronize(_stream), $"{name} (JPEGLM_CUDA_SYNC: synchronized after launch)");
+        }
     }
+
+    /// <summary>Whether every launch waits for its kernel (<c>JPEGLM_CUDA_SYNC=1</c>), so errors name the faulting kernel.</summary>
+    public bool SynchronizeEveryLaunch { get; set; } = Environment.GetEnvironmentVariable("JPEGLM_CUDA_SYNC") == "1";
 
     /// <summary>Creates an event (for timing).</summary>
     public nint CreateEvent()
