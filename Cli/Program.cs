@@ -10,18 +10,22 @@ public static class Program
     [
         new EncodeCommand(),
         new DecodeCommand(),
+        new CheckCommand(),
         new PrepareCommand(),
         new TrainCommand(),
         new SampleCommand(),
-        new ScoreCommand(),
         new EvalCommand(),
+        new ScoreCommand(),
         new DemoCommand(),
-        new VersionCommand(),
         new BenchJpegCommand(),
+        new GpuCheckCommand(),
+        new VersionCommand(),
         new AvcDecodeCommand(),
         new AvcCheckCommand(),
         new AvcEncodeCommand(),
         new BenchTokensCommand(),
+        new BenchJpegDecodeCommand(),
+        new BenchEngineCommand(),
     ];
 
     /// <summary>Runs <c>jpeglm ARGS</c> and returns the exit code.</summary>

@@ -14,22 +14,23 @@ internal sealed class AvcDecodeCommand : ICliCommand
 
     public string Summary => "decode an H.264 baseline stream to .yuv (raw yuv420p) or .y4m";
 
-    public string Usage => "jpeglm decode-avc IN.264 OUT.yuv|OUT.y4m [--tolerant]";
+    public string Usage => "jpeglm decode-avc IN.264 OUT.yuv|OUT.y4m [--tolerant] [--time]";
 
     public int Run(IReadOnlyList<string> args, TextWriter stdout, TextWriter stderr)
     {
-        var a = new CliArgs(args, "tolerant");
+        var a = new CliArgs(args, "tolerant", "time");
         string input = a.Positional(0, "input stream");
         string output = a.Positional(1, "output file");
         bool tolerant = a.Flag("tolerant");
+        bool time = a.Flag("time");
         a.EnsureAllUsed(2);
-        return Run(input, output, stdout, stderr, tolerant);
+        return Run(input, output, stdout, stderr, tolerant, time);
     }
 
     /// <summary>Decodes <paramref name="input"/> into <paramref name="output"/> (.y4m gives Y4M, anything else raw yuv420p).</summary>
-    public static int Run(string input, string output, TextWriter stdout, TextWriter stderr) => Run(input, output, stdout, stderr, false);
+    public static int Run(string input, string output, TextWriter stdout, TextWriter stderr) => Run(input, output, stdout, stderr, false, false);
 
-    private static int Run(string input, string output, TextWriter stdout, TextWriter stderr, bool tolerant)
+    private static int Run(string input, string output, TextWriter stdout, TextWriter stderr, bool tolerant, bool time)
     {
         ArgumentNullException.ThrowIfNull(input);
         ArgumentNullException.ThrowIfNull(output);
@@ -44,6 +45,8 @@ internal sealed class AvcDecodeCommand : ICliCommand
         bool y4m = output.EndsWith(".y4m", StringComparison.OrdinalIgnoreCase);
         string temp = output + ".tmp-" + Environment.ProcessId;
         int frames = 0;
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        TimeSpan cpu0 = System.Diagnostics.Process.GetCurrentProcess().TotalProcessorTime;
         try
         {
             var decoder = new AvcDecoder(new AvcDecoderOptions { Tolerant = tolerant });
@@ -73,7 +76,9 @@ internal sealed class AvcDecodeCommand : ICliCommand
                 stderr.WriteLine($"jpeglm decode-avc: concealed slice {e.Slice} (frame {e.Frame}, first macroblock {e.FirstMb}, byte offset {e.ByteOffset}): {e.Reason}");
             }
 
-            stdout.WriteLine($"{input}: {frames} frames -> {output}");
+            stdout.WriteLine(time
+                ? $"{input}: {frames} frames -> {output} (decode {clock.Elapsed.TotalSeconds.ToString("F3", System.Globalization.CultureInfo.InvariantCulture)} s, cpu {(System.Diagnostics.Process.GetCurrentProcess().TotalProcessorTime - cpu0).TotalSeconds.ToString("F3", System.Globalization.CultureInfo.InvariantCulture)} s)"
+                : $"{input}: {frames} frames -> {output}");
             return 0;
         }
         catch (AvcFormatException e)

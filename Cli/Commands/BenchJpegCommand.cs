@@ -13,7 +13,7 @@ internal sealed class BenchJpegCommand : ICliCommand
 {
     public string Name => "bench";
 
-    public string Summary => "benchmarks: 'bench jpeg' measures JPEG encoding and decoding against libjpeg-turbo";
+    public string Summary => "benchmarks: bench jpeg (vs libjpeg-turbo), bench tokens, bench engine";
 
     public string Usage => """
         jpeglm bench jpeg [--kodak DIR] [--iterations N]
@@ -27,12 +27,17 @@ internal sealed class BenchJpegCommand : ICliCommand
 
     public int Run(IReadOnlyList<string> args, TextWriter stdout, TextWriter stderr)
     {
-        var cli = new CliArgs(args);
-        string area = cli.Positional(0, "benchmark area (jpeg)");
-        if (area != "jpeg")
+        // `bench AREA ...` is the umbrella: other areas live in their own `bench-AREA` commands.
+        if (args.Count > 0 && args[0] != "jpeg" && !args[0].StartsWith('-'))
         {
-            throw new UsageException($"unknown benchmark area '{area}' (known: jpeg)");
+            ICliCommand? other = Program.Commands.FirstOrDefault(c => c.Name == "bench-" + args[0]);
+            string known = string.Join(", ", Program.Commands.Where(c => c.Name.StartsWith("bench-", StringComparison.Ordinal)).Select(c => c.Name[6..]).Prepend("jpeg"));
+            return other?.Run([.. args.Skip(1)], stdout, stderr)
+                ?? throw new UsageException($"unknown benchmark area '{args[0]}' (known: {known})");
         }
+
+        var cli = new CliArgs(args);
+        cli.Positional(0, "benchmark area (jpeg, tokens, engine, jpeg-decode)");
 
         string? kodak = cli.String("kodak") ?? FindKodak();
         int iterations = cli.Int("iterations", 7, 1, 1000);

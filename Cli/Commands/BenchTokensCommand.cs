@@ -45,17 +45,24 @@ internal sealed class BenchTokensCommand : ICliCommand
         }
 
         var docs = new List<byte[]>(files.Length);
+        var used = new List<string>(files.Length);
         foreach (string f in files)
         {
             try
             {
                 docs.Add(profile.ToTokenBytes(File.ReadAllBytes(f)));
+                used.Add(f);
             }
             catch (FormatException e)
             {
-                stderr.WriteLine($"jpeglm bench-tokens: {f}: {e.Message}");
-                return 1;
+                stderr.WriteLine($"jpeglm bench-tokens: skipping {f}: {e.Message}");
             }
+        }
+
+        if (docs.Count == 0)
+        {
+            stderr.WriteLine($"jpeglm bench-tokens: no file in '{dir}' fits profile '{profile.Name}'");
+            return 1;
         }
 
         long bytes = docs.Sum(d => (long)d.Length);
@@ -79,7 +86,7 @@ internal sealed class BenchTokensCommand : ICliCommand
         {
             if (!trained.Vocabulary.Decode(encoded[i]).AsSpan().SequenceEqual(docs[i]))
             {
-                stderr.WriteLine($"jpeglm bench-tokens: round trip failed on {files[i]}");
+                stderr.WriteLine($"jpeglm bench-tokens: round trip failed on {used[i]}");
                 return 1;
             }
         }

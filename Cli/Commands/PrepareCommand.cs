@@ -6,8 +6,8 @@ using JpegLm.Codec.Tokens;
 namespace JpegLm.Cli.Commands;
 
 /// <summary>
-/// <c>jpeglm prepare</c>: a folder of images (or Fashion-MNIST's IDX files) → canonical JPEGs under a
-/// profile → BPE vocabulary → train/validation token shards, ready for <c>jpeglm train</c>.
+/// <c>jpeglm prepare</c>: a folder of images (or Fashion-MNIST's IDX files, or Y4M clips) → canonical JPEG
+/// (H.264) files under a profile → BPE vocabulary → train/validation token shards, ready for <c>jpeglm train</c>.
 /// </summary>
 internal sealed class PrepareCommand : ICliCommand
 {
@@ -18,8 +18,11 @@ internal sealed class PrepareCommand : ICliCommand
     public string Usage => """
         jpeglm prepare --input DIR --output DATA [options]
           --profile P        jpeg-256-q25 (default: the paper's 256x256, q25, 4:2:0, restart every MCU),
-                             fashion-mnist (32x32 grey q25, restart every MCU), or a profile .json file
-          --merges N         BPE vocabulary size N (bytes + specials + learned merges; default 320 as in the paper)
+                             fashion-mnist (32x32 grey q25, restart every MCU), avc-256x144-3fps (AVC-LM:
+                             Y4M clips at 3 fps, fit+pad to 256x144, first 15 frames, QP 37), or a profile .json
+          --merges N         BPE vocabulary size N (bytes + specials + learned merges; default 320 for JPEG
+                             and 1024 for H.264, as in the papers)
+          --keep-headers     keep the constant headers in the token stream (the paper's official code does)
           --tokenizer F      reuse this vocab.json instead of learning one
           --val-fraction F   fraction held out for validation (default 0.01)
           --bpe-sample N     streams BPE learns from (default 10000, the paper's)
@@ -35,11 +38,12 @@ internal sealed class PrepareCommand : ICliCommand
 
     public int Run(IReadOnlyList<string> args, TextWriter stdout, TextWriter stderr)
     {
-        var a = new CliArgs(args);
+        var a = new CliArgs(args, "keep-headers");
         string input = a.Required("input");
         string output = a.Required("output");
         string profileName = a.String("profile") ?? "jpeg-256-q25";
-        int vocabSize = a.Int("merges", 320, BpeVocabulary.FirstMerge, 65535);
+        int? vocabSizeOption = a.String("merges") == null ? null : a.Int("merges", 320, BpeVocabulary.FirstMerge, 65535);
+        bool keepHeaders = a.Flag("keep-headers");
         string? tokenizer = a.String("tokenizer");
         double valFraction = a.Double("val-fraction", 0.01, 0, 0.5);
         int bpeSample = a.Int("bpe-sample", 10_000, 1);
@@ -48,7 +52,13 @@ internal sealed class PrepareCommand : ICliCommand
         int seed = a.Int("seed", 1);
         a.EnsureAllUsed(0);
 
-        JpegProfile profile = ResolveProfile(profileName);
+        CodecProfile profile = ResolveProfile(profileName);
+        if (keepHeaders)
+        {
+            profile = profile.WithKeepHeaders();
+        }
+
+        int vocabSize = vocabSizeOption ?? (profile is AvcProfile ? 1024 : 320);
         if (!Directory.Exists(input))
         {
             stderr.WriteLine($"jpeglm prepare: input folder '{input}' does not exist");
@@ -71,14 +81,18 @@ internal sealed class PrepareCommand : ICliCommand
 
         var clock = System.Diagnostics.Stopwatch.StartNew();
         ConsoleProgress? bar = null;
-        CorpusResult corpus = ImageCorpus.EncodeFolder(input, profile, threads, limit, (done, total) =>
+        var gate = new object();
+        Action<int, int> progress = (done, total) =>
         {
-            bar ??= new ConsoleProgress(stderr, total, "images");
-            lock (bar)
+            lock (gate)
             {
+                bar ??= new ConsoleProgress(stderr, total, profile is AvcProfile ? "clips" : "images");
                 bar.Report(done);
             }
-        });
+        };
+        CorpusResult corpus = profile is AvcProfile video
+            ? VideoCorpus.EncodeFolder(input, video, threads, limit, progress)
+            : ImageCorpus.EncodeFolder(input, (JpegProfile)profile, threads, limit, progress);
         double encodeSeconds = clock.Elapsed.TotalSeconds;
         Directory.CreateDirectory(output);
         AtomicFile.WriteAllBytes(Path.Combine(output, "sources.txt"), System.Text.Encoding.UTF8.GetBytes(string.Join('\n', corpus.Sources) + "\n"));
@@ -110,33 +124,24 @@ internal sealed class PrepareCommand : ICliCommand
             MaxDegreeOfParallelism = threads,
         });
 
+        string unit = profile is AvcProfile ? "clip" : "image";
         long tokens = result.TrainShard.TokenCount + result.ValidationShard.TokenCount;
         long docs = result.TrainShard.DocumentCount + result.ValidationShard.DocumentCount;
         stdout.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"{output}: {corpus.Files.Count} images ({corpus.Failures.Count} skipped) under profile {profile.Name}; encoded in {encodeSeconds:F1} s ({corpus.Files.Count / Math.Max(1e-9, encodeSeconds):F0} images/s)"));
+            $"{output}: {corpus.Files.Count} {unit}s ({corpus.Failures.Count} skipped) under profile {profile.Name}; encoded in {encodeSeconds:F1} s ({corpus.Files.Count / Math.Max(1e-9, encodeSeconds):F1} {unit}s/s)"));
         stdout.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"  vocabulary {result.Vocabulary.Size} tokens ({(vocabulary == null ? $"learned in {result.BpeSeconds:F1} s" : "reused")}); {result.TokenBytes} stream bytes -> {tokens} tokens ({(double)result.TokenBytes / Math.Max(1, tokens - (2 * docs)):F2} bytes/token, {(double)tokens / Math.Max(1, docs):F0} tokens/image)"));
+            $"  vocabulary {result.Vocabulary.Size} tokens ({(vocabulary == null ? $"learned in {result.BpeSeconds:F1} s" : "reused")}); {result.TokenBytes} stream bytes -> {tokens} tokens ({(double)result.TokenBytes / Math.Max(1, tokens - (2 * docs)):F2} bytes/token, {(double)tokens / Math.Max(1, docs):F0} tokens/{unit})"));
         stdout.WriteLine($"  train.tok: {result.TrainShard.DocumentCount} documents, {result.TrainShard.TokenCount} tokens; val.tok: {result.ValidationShard.DocumentCount} documents, {result.ValidationShard.TokenCount} tokens");
         return 0;
     }
 
     /// <summary>A built-in profile name or a profile JSON path.</summary>
-    internal static JpegProfile ResolveProfile(string name)
+    internal static CodecProfile ResolveProfile(string name) => name switch
     {
-        switch (name)
-        {
-            case "jpeg-256-q25" or "paper":
-                return JpegProfile.Paper();
-            case "fashion-mnist" or "jpeg-grey-32":
-                return JpegProfile.FashionMnist();
-            default:
-                if (!File.Exists(name))
-                {
-                    throw new UsageException($"--profile: '{name}' is neither jpeg-256-q25, fashion-mnist nor a profile file");
-                }
-
-                return CodecProfile.Load(name) as JpegProfile
-                    ?? throw new UsageException($"--profile {name}: only JPEG profiles can be prepared from images (video: coming with the AVC profile)");
-        }
-    }
+        "jpeg-256-q25" or "paper" => JpegProfile.Paper(),
+        "fashion-mnist" or "jpeg-grey-32" => JpegProfile.FashionMnist(),
+        "avc-256x144-3fps" => AvcProfile.Paper(),
+        _ when File.Exists(name) => CodecProfile.Load(name),
+        _ => throw new UsageException($"--profile: '{name}' is neither jpeg-256-q25, fashion-mnist, avc-256x144-3fps nor a profile file"),
+    };
 }

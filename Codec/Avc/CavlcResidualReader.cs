@@ -64,14 +64,14 @@ internal static class CavlcResidualReader
             }
 
             // level_prefix: leading zeros before a one (9.2.2.1).
-            int prefix = 0;
-            while (r.ReadBits(1) == 0)
+            uint peek = r.Peek(32);
+            int prefix = System.Numerics.BitOperations.LeadingZeroCount(peek);
+            if (prefix > 28)
             {
-                if (++prefix > 32)
-                {
-                    throw new AvcFormatException("level_prefix too long", r.BitPosition >> 3);
-                }
+                throw new AvcFormatException("level_prefix too long", r.BitPosition >> 3);
             }
+
+            r.Skip(prefix + 1);
 
             int levelCode = Math.Min(15, prefix) << suffixLength;
             if (suffixLength > 0 || prefix >= 14)

@@ -124,7 +124,7 @@ internal static class DeblockingFilter
         return Math.Abs(s.Mv[qm] - s.Mv[pm]) >= 4 || Math.Abs(s.Mv[qm + 1] - s.Mv[pm + 1]) >= 4 ? 1 : 0;
     }
 
-    private static void FilterLumaEdge(DecodedPicture pic, int mbx, int mby, int dir, int e, ReadOnlySpan<int> bs, int qpAv, SliceFilterParams sp)
+    private static unsafe void FilterLumaEdge(DecodedPicture pic, int mbx, int mby, int dir, int e, ReadOnlySpan<int> bs, int qpAv, SliceFilterParams sp)
     {
         int indexA = Math.Clamp(qpAv + sp.OffsetA, 0, 51);
         int alpha = Alpha[indexA];
@@ -135,7 +135,15 @@ internal static class DeblockingFilter
         }
 
         int stride = pic.Width;
-        Span<byte> y = pic.Y;
+        fixed (byte* y = pic.Y)
+        {
+            FilterLuma(y, stride, mbx, mby, dir, e, bs, alpha, beta, indexA);
+        }
+    }
+
+    // The sample filters on raw pointers: the edge positions are inside the picture by construction.
+    private static unsafe void FilterLuma(byte* y, int stride, int mbx, int mby, int dir, int e, ReadOnlySpan<int> bs, int alpha, int beta, int indexA)
+    {
         int origin = (mby * 16 * stride) + (mbx * 16);
         int step = dir == 0 ? 1 : stride; // across the edge
         int along = dir == 0 ? stride : 1;
@@ -203,7 +211,7 @@ internal static class DeblockingFilter
         }
     }
 
-    private static void FilterChromaEdge(byte[] plane, int stride, int mbx, int mby, int dir, int e, ReadOnlySpan<int> bs, int qpAv, SliceFilterParams sp)
+    private static unsafe void FilterChromaEdge(byte[] planeArray, int stride, int mbx, int mby, int dir, int e, ReadOnlySpan<int> bs, int qpAv, SliceFilterParams sp)
     {
         int indexA = Math.Clamp(qpAv + sp.OffsetA, 0, 51);
         int alpha = Alpha[indexA];
@@ -213,6 +221,14 @@ internal static class DeblockingFilter
             return;
         }
 
+        fixed (byte* plane = planeArray)
+        {
+            FilterChroma(plane, stride, mbx, mby, dir, e, bs, alpha, beta, indexA);
+        }
+    }
+
+    private static unsafe void FilterChroma(byte* plane, int stride, int mbx, int mby, int dir, int e, ReadOnlySpan<int> bs, int alpha, int beta, int indexA)
+    {
         int origin = (mby * 8 * stride) + (mbx * 8);
         int step = dir == 0 ? 1 : stride;
         int along = dir == 0 ? stride : 1;

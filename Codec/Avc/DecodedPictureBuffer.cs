@@ -89,6 +89,21 @@ internal sealed class DecodedPictureBuffer
     public void FillFrameNumGap(int prevRefFrameNum, int frameNum, int maxFrameNum, DecodedPicture? like)
     {
         int missing = (prevRefFrameNum + 1) % maxFrameNum;
+        int gap = ((frameNum - missing) % maxFrameNum + maxFrameNum) % maxFrameNum;
+
+        // Only the last MaxRefFrames inferred frames can survive the sliding window, so a huge gap
+        // (a corrupt frame_num) costs no more than a small one.
+        int keep = Math.Max(MaxRefFrames, 1);
+        if (gap > keep)
+        {
+            foreach (DecodedPicture p in _refs.Where(p => p.IsShortTerm).ToList())
+            {
+                Unmark(p);
+            }
+
+            missing = (missing + gap - keep) % maxFrameNum;
+        }
+
         int guard = 0;
         while (missing != frameNum && guard++ < maxFrameNum)
         {

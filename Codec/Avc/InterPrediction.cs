@@ -9,8 +9,11 @@ namespace JpegLm.Codec.Avc;
 internal sealed class InterPrediction
 {
     private const int MaxWindow = 21;
-    private readonly int[] _window = new int[MaxWindow * MaxWindow];
+    private readonly byte[] _window = new byte[MaxWindow * MaxWindow];
     private readonly int[] _b1 = new int[MaxWindow * MaxWindow];
+    private readonly byte[] _bHalf = new byte[MaxWindow * MaxWindow];
+    private readonly byte[] _hHalf = new byte[MaxWindow * MaxWindow];
+    private readonly byte[] _jHalf = new byte[MaxWindow * MaxWindow];
 
     /// <summary>Predicts a w x h luma block at (x, y) of <paramref name="dst"/> from <paramref name="reference"/> with motion (mvx, mvy) in quarter samples.</summary>
     public void PredictLuma(DecodedPicture reference, Span<byte> dst, int stride, int x, int y, int w, int h, int mvx, int mvy)
@@ -18,96 +21,129 @@ internal sealed class InterPrediction
         int xi = x + (mvx >> 2), yi = y + (mvy >> 2);
         int xf = mvx & 3, yf = mvy & 3;
         int pw = reference.Width, ph = reference.Height;
-        byte[] src = reference.Y;
-        int ww = w + 5;
-        int wh = h + 5;
-        int[] win = _window;
-        bool inside = xi - 2 >= 0 && yi - 2 >= 0 && xi + w + 3 <= pw && yi + h + 3 <= ph;
-        for (int j = 0; j < wh; j++)
+
+        // Source samples: the reference itself when the 6-tap support lies inside the picture,
+        // otherwise a window filled with edge-clamped samples (equations 8-239, 8-240).
+        byte[] src;
+        int ss, g0; // stride and index of G (the integer sample of the block's top-left)
+        if (xi - 2 >= 0 && yi - 2 >= 0 && xi + w + 3 <= pw && yi + h + 3 <= ph)
         {
-            int sy = yi - 2 + j;
-            int row = (inside ? sy : Math.Clamp(sy, 0, ph - 1)) * pw;
-            for (int i = 0; i < ww; i++)
+            src = reference.Y;
+            ss = pw;
+            g0 = (yi * pw) + xi;
+        }
+        else
+        {
+            src = _window;
+            ss = w + 5;
+            for (int j = 0; j < h + 5; j++)
             {
-                int sx = xi - 2 + i;
-                win[(j * ww) + i] = src[row + (inside ? sx : Math.Clamp(sx, 0, pw - 1))];
+                int row = Math.Clamp(yi - 2 + j, 0, ph - 1) * pw;
+                for (int i = 0; i < ss; i++)
+                {
+                    src[(j * ss) + i] = reference.Y[row + Math.Clamp(xi - 2 + i, 0, pw - 1)];
+                }
             }
+
+            g0 = (2 * ss) + 2;
         }
 
         if (xf == 0 && yf == 0)
         {
             for (int j = 0; j < h; j++)
             {
-                for (int i = 0; i < w; i++)
-                {
-                    dst[((y + j) * stride) + x + i] = (byte)win[((j + 2) * ww) + i + 2];
-                }
+                src.AsSpan(g0 + (j * ss), w).CopyTo(dst.Slice(((y + j) * stride) + x, w));
             }
 
             return;
         }
 
-        // Horizontal 6-tap intermediates b1 for every window row (needed by j).
+        const int hs = MaxWindow; // stride of the half-sample planes
+        bool needJ = (xf == 2 && yf != 0) || (yf == 2 && xf != 0);
         if (xf != 0)
         {
-            for (int j = 0; j < wh; j++)
+            // b (row j at plane row j + 2) for rows -2..h+2; raw b1 kept for j.
+            int first = needJ ? -2 : 0, last = needJ ? h + 2 : h;
+            for (int j = first; j <= last; j++)
             {
-                int wr = j * ww;
+                int o = g0 + (j * ss) - 2;
+                int d = (j + 2) * hs;
+                for (int i = 0; i < w; i++, o++)
+                {
+                    int v = src[o] - (5 * src[o + 1]) + (20 * src[o + 2]) + (20 * src[o + 3]) - (5 * src[o + 4]) + src[o + 5];
+                    _b1[d + i] = v;
+                    _bHalf[d + i] = ClipByte((v + 16) >> 5);
+                }
+            }
+        }
+
+        if (yf != 0)
+        {
+            int cols = xf == 3 ? w + 1 : w;
+            for (int j = 0; j < h; j++)
+            {
+                int o = g0 + (j * ss);
+                for (int i = 0; i < cols; i++)
+                {
+                    int g = o + i;
+                    int v = src[g - (2 * ss)] - (5 * src[g - ss]) + (20 * src[g]) + (20 * src[g + ss]) - (5 * src[g + (2 * ss)]) + src[g + (3 * ss)];
+                    _hHalf[(j * hs) + i] = ClipByte((v + 16) >> 5);
+                }
+            }
+        }
+
+        if (needJ)
+        {
+            for (int j = 0; j < h; j++)
+            {
                 for (int i = 0; i < w; i++)
                 {
-                    int o = wr + i;
-                    _b1[o] = win[o] - (5 * win[o + 1]) + (20 * win[o + 2]) + (20 * win[o + 3]) - (5 * win[o + 4]) + win[o + 5];
+                    int o = ((j + 2) * hs) + i;
+                    int v = _b1[o - (2 * hs)] - (5 * _b1[o - hs]) + (20 * _b1[o]) + (20 * _b1[o + hs]) - (5 * _b1[o + (2 * hs)]) + _b1[o + (3 * hs)];
+                    _jHalf[(j * hs) + i] = ClipByte((v + 512) >> 10);
                 }
             }
         }
 
+        // Each position is one plane or the rounded mean of two (Table 8-12 and equations 8-250..8-261).
+        (byte[] a, int aBase, int aStride) = (xf, yf) switch
+        {
+            (1, 0) or (0, 1) => (src, g0, ss), // a = (G + b), d = (G + h)
+            (3, 0) => (src, g0 + 1, ss), // c = (H + b)
+            (0, 3) => (src, g0 + ss, ss), // n = (M + h)
+            (2, 0) or (1, 1) or (3, 1) or (2, 1) => (_bHalf, 2 * hs, hs), // b, e, g, f
+            (1, 3) or (3, 3) or (2, 3) => (_bHalf, 3 * hs, hs), // s for p, r, q
+            (0, 2) or (1, 2) => (_hHalf, 0, hs), // h, i
+            (3, 2) => (_hHalf, 1, hs), // m for k
+            _ => (_jHalf, 0, hs), // j
+        };
+        (byte[]? b, int bBase) = (xf, yf) switch
+        {
+            (1, 0) or (3, 0) => (_bHalf, 2 * hs),
+            (0, 1) or (0, 3) or (1, 1) or (1, 3) => (_hHalf, 0),
+            (3, 1) or (3, 3) => (_hHalf, 1),
+            (2, 1) or (2, 3) or (1, 2) or (3, 2) => (_jHalf, 0),
+            _ => (null, 0),
+        };
         for (int j = 0; j < h; j++)
         {
+            int d = ((y + j) * stride) + x;
+            int ao = aBase + (j * aStride);
+            if (b == null)
+            {
+                a.AsSpan(ao, w).CopyTo(dst.Slice(d, w));
+                continue;
+            }
+
+            int bo = bBase + (j * hs);
             for (int i = 0; i < w; i++)
             {
-                int v;
-                int gIdx = ((j + 2) * ww) + i + 2;
-                switch ((xf << 2) | yf)
-                {
-                    case 0x4: v = (win[gIdx] + B(j, i, ww) + 1) >> 1; break; // a
-                    case 0x8: v = B(j, i, ww); break; // b
-                    case 0xC: v = (win[gIdx + 1] + B(j, i, ww) + 1) >> 1; break; // c
-                    case 0x1: v = (win[gIdx] + Hv(win, gIdx, ww) + 1) >> 1; break; // d
-                    case 0x2: v = Hv(win, gIdx, ww); break; // h
-                    case 0x3: v = (win[gIdx + ww] + Hv(win, gIdx, ww) + 1) >> 1; break; // n
-                    case 0x5: v = (B(j, i, ww) + Hv(win, gIdx, ww) + 1) >> 1; break; // e
-                    case 0xD: v = (B(j, i, ww) + Hv(win, gIdx + 1, ww) + 1) >> 1; break; // g
-                    case 0x7: v = (Hv(win, gIdx, ww) + B(j + 1, i, ww) + 1) >> 1; break; // p
-                    case 0xF: v = (Hv(win, gIdx + 1, ww) + B(j + 1, i, ww) + 1) >> 1; break; // r
-                    case 0x9: v = (B(j, i, ww) + J(j, i, ww) + 1) >> 1; break; // f
-                    case 0xB: v = (J(j, i, ww) + B(j + 1, i, ww) + 1) >> 1; break; // q
-                    case 0x6: v = (Hv(win, gIdx, ww) + J(j, i, ww) + 1) >> 1; break; // i
-                    case 0xE: v = (J(j, i, ww) + Hv(win, gIdx + 1, ww) + 1) >> 1; break; // k
-                    default: v = J(j, i, ww); break; // j
-                }
-
-                dst[((y + j) * stride) + x + i] = (byte)v;
+                dst[d + i] = (byte)((a[ao + i] + b[bo + i] + 1) >> 1);
             }
         }
     }
 
-    // b at block position (i, j): rounded horizontal half sample between G and H.
-    private int B(int j, int i, int ww) => Clip((_b1[((j + 2) * ww) + i] + 16) >> 5);
-
-    // h at window index g: rounded vertical half sample between G and M.
-    private static int Hv(int[] win, int g, int ww)
-    {
-        int v = win[g - (2 * ww)] - (5 * win[g - ww]) + (20 * win[g]) + (20 * win[g + ww]) - (5 * win[g + (2 * ww)]) + win[g + (3 * ww)];
-        return Clip((v + 16) >> 5);
-    }
-
-    // j: the centre half sample from the unrounded horizontal intermediates.
-    private int J(int j, int i, int ww)
-    {
-        int o = ((j + 2) * ww) + i;
-        int v = _b1[o - (2 * ww)] - (5 * _b1[o - ww]) + (20 * _b1[o]) + (20 * _b1[o + ww]) - (5 * _b1[o + (2 * ww)]) + _b1[o + (3 * ww)];
-        return Clip((v + 512) >> 10);
-    }
+    private static byte ClipByte(int v) => (byte)(v < 0 ? 0 : v > 255 ? 255 : v);
 
     private static int Clip(int v) => v < 0 ? 0 : v > 255 ? 255 : v;
 
@@ -117,6 +153,21 @@ internal sealed class InterPrediction
         int xi = x + (mvx >> 3), yi = y + (mvy >> 3);
         int xf = mvx & 7, yf = mvy & 7;
         int wA = (8 - xf) * (8 - yf), wB = xf * (8 - yf), wC = (8 - xf) * yf, wD = xf * yf;
+        if (xi >= 0 && yi >= 0 && xi + w < pw && yi + h < ph)
+        {
+            for (int j = 0; j < h; j++)
+            {
+                int s0 = ((yi + j) * pw) + xi;
+                int d = ((y + j) * stride) + x;
+                for (int i = 0; i < w; i++, s0++)
+                {
+                    dst[d + i] = (byte)(((wA * src[s0]) + (wB * src[s0 + 1]) + (wC * src[s0 + pw]) + (wD * src[s0 + pw + 1]) + 32) >> 6);
+                }
+            }
+
+            return;
+        }
+
         for (int j = 0; j < h; j++)
         {
             int y0 = Math.Clamp(yi + j, 0, ph - 1) * pw;

@@ -104,21 +104,22 @@ public sealed class AnnexBReader
     /// <summary>Copies <paramref name="nal"/> without its emulation_prevention_three_byte bytes.</summary>
     public static int RemoveEmulationPrevention(ReadOnlySpan<byte> nal, Span<byte> rbsp)
     {
+        // Copy runs between 00 00 03 patterns (vectorized search); the 03 after two zeros is dropped.
+        ReadOnlySpan<byte> pattern = [0, 0, 3];
         int n = 0;
-        int zeros = 0;
-        foreach (byte b in nal)
+        while (true)
         {
-            if (zeros >= 2 && b == 3)
+            int at = nal.IndexOf(pattern);
+            if (at < 0)
             {
-                zeros = 0;
-                continue;
+                nal.CopyTo(rbsp[n..]);
+                return n + nal.Length;
             }
 
-            zeros = b == 0 ? zeros + 1 : 0;
-            rbsp[n++] = b;
+            nal[..(at + 2)].CopyTo(rbsp[n..]);
+            n += at + 2;
+            nal = nal[(at + 3)..];
         }
-
-        return n;
     }
 
     private ReadOnlySpan<byte> RemoveEmulationPrevention(ReadOnlySpan<byte> nal)

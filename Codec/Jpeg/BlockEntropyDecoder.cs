@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using System.Runtime.CompilerServices;
 
 namespace JpegLm.Codec.Jpeg;
@@ -9,50 +10,106 @@ namespace JpegLm.Codec.Jpeg;
 /// </summary>
 internal static class BlockEntropyDecoder
 {
-    /// <summary>Sequential (baseline / extended) block: DC difference then run/size-coded ACs (F.2.2.1–F.2.2.2).</summary>
+    /// <summary>
+    /// Sequential (baseline / extended) block: DC difference then run/size-coded ACs (F.2.2.1–F.2.2.2).
+    /// Returns false when every AC coefficient is zero (the block is flat). The bit buffer is held in
+    /// locals for the whole block (the reader's fields are only touched to refill), which is what makes
+    /// this loop fast; tables are indexed without bounds checks because a 9-bit prefix is always &lt; 512.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void DecodeSequential(ref EntropyBitReader reader, FrameComponent c, Span<short> block, int mcu)
+    public static bool DecodeSequential(ref EntropyBitReader reader, FrameComponent c, Span<short> block, int mcu)
     {
+        const int look = HuffmanDecodingTable.LookaheadBits;
         ReadOnlySpan<byte> zigZag = JpegTables.ZigZag;
-        reader.EnsureBits();
-        int size = reader.DecodeSymbol(c.DcTable!);
-        if (size < 0)
+        if (reader.Count < 32)
         {
-            throw BadCode(ref reader, "DC", mcu);
+            reader.Refill();
+        }
+
+        ulong bits = reader.Bits;
+        int count = reader.Count;
+        HuffmanDecodingTable dc = c.DcTable!;
+        int entry = Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(dc.Lookahead), (int)(bits >> (64 - look)));
+        if (entry == 0)
+        {
+            entry = dc.DecodeLong((uint)(bits >> 48));
+            if (entry < 0)
+            {
+                reader.Bits = bits;
+                reader.Count = count;
+                throw BadCode(ref reader, "DC", mcu);
+            }
+        }
+
+        int len = entry >> 8, size = entry & 0xFF;
+        bits <<= len;
+        count -= len;
+        int diff = 0;
+        if (size != 0)
+        {
+            int v = (int)(bits >> (64 - size));
+            bits <<= size;
+            count -= size;
+            diff = v < (1 << (size - 1)) ? v - (1 << size) + 1 : v;
         }
 
         // libjpeg keeps the predictor as an int and stores it truncated to a 16-bit coefficient.
-        c.DcPredictor += reader.ReceiveExtend(size);
+        c.DcPredictor += diff;
         block[0] = (short)c.DcPredictor;
 
         HuffmanDecodingTable ac = c.AcTable!;
-        int[] fastAc = ac.FastAc;
+        ref int fastAc = ref MemoryMarshal.GetArrayDataReference(ac.FastAc);
+        ref ushort acLookahead = ref MemoryMarshal.GetArrayDataReference(ac.Lookahead);
+        bool anyAc = false;
         for (int k = 1; k < 64; k++)
         {
-            reader.EnsureBits();
-            int fast = fastAc[(int)reader.Peek(HuffmanDecodingTable.LookaheadBits)];
+            if (count < 32)
+            {
+                reader.Bits = bits;
+                reader.Count = count;
+                reader.Refill();
+                bits = reader.Bits;
+                count = reader.Count;
+            }
+
+            int prefix = (int)(bits >> (64 - look));
+            int fast = Unsafe.Add(ref fastAc, prefix);
             if (fast != 0)
             {
                 // Symbol and magnitude bits resolved by one lookup.
                 k += (fast >> 8) & 0xFF;
-                reader.Skip(fast & 0xFF);
+                len = fast & 0xFF;
+                bits <<= len;
+                count -= len;
                 if (k > 63)
                 {
+                    reader.Bits = bits;
+                    reader.Count = count;
                     throw CoefficientOverrun(ref reader, mcu);
                 }
 
                 block[zigZag[k]] = (short)(fast >> 16);
+                anyAc = true;
                 continue;
             }
 
-            int rs = reader.DecodeSymbol(ac);
-            if (rs < 0)
+            entry = Unsafe.Add(ref acLookahead, prefix);
+            if (entry == 0)
             {
-                throw BadCode(ref reader, "AC", mcu);
+                entry = ac.DecodeLong((uint)(bits >> 48));
+                if (entry < 0)
+                {
+                    reader.Bits = bits;
+                    reader.Count = count;
+                    throw BadCode(ref reader, "AC", mcu);
+                }
             }
 
-            int run = rs >> 4;
-            size = rs & 15;
+            len = entry >> 8;
+            bits <<= len;
+            count -= len;
+            int run = (entry >> 4) & 15;
+            size = entry & 15;
             if (size == 0)
             {
                 if (run != 15)
@@ -67,14 +124,25 @@ internal static class BlockEntropyDecoder
             k += run;
             if (k > 63)
             {
+                reader.Bits = bits;
+                reader.Count = count;
                 throw CoefficientOverrun(ref reader, mcu);
             }
 
-            block[zigZag[k]] = (short)reader.ReceiveExtend(size);
+            int m = (int)(bits >> (64 - size));
+            bits <<= size;
+            count -= size;
+            block[zigZag[k]] = (short)(m < (1 << (size - 1)) ? m - (1 << size) + 1 : m);
+            anyAc = true;
         }
+
+        reader.Bits = bits;
+        reader.Count = count;
+        return anyAc;
     }
 
     /// <summary>Progressive DC first scan (G.1.2.1): the DC difference scaled by 2^Al.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public static void DecodeDcFirst(ref EntropyBitReader reader, FrameComponent c, Span<short> block, int al, int mcu)
     {
         reader.EnsureBits();
@@ -98,6 +166,7 @@ internal static class BlockEntropyDecoder
     }
 
     /// <summary>Progressive AC first scan of band Ss..Se (G.1.2.2), with end-of-band runs.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public static void DecodeAcFirst(ref EntropyBitReader reader, HuffmanDecodingTable ac, Span<short> block, int ss, int se, int al, ref int eobRun, int mcu)
     {
         if (eobRun > 0)
@@ -149,6 +218,7 @@ internal static class BlockEntropyDecoder
     /// Progressive AC refinement of band Ss..Se (G.1.2.3): new coefficients of magnitude 2^Al, and one
     /// correction bit for every already-nonzero coefficient passed over (also inside EOB runs).
     /// </summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public static void DecodeAcRefine(ref EntropyBitReader reader, HuffmanDecodingTable ac, Span<short> block, int ss, int se, int al, ref int eobRun, int mcu)
     {
         ReadOnlySpan<byte> zigZag = JpegTables.ZigZag;

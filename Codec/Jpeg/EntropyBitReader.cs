@@ -13,8 +13,11 @@ internal ref struct EntropyBitReader
 {
     private readonly ReadOnlySpan<byte> _data;
     private int _position;
-    private ulong _bits;
-    private int _count;
+    /// <summary>The bit buffer, MSB-aligned; hot decoders copy it (and <see cref="Count"/>) into locals and store them back.</summary>
+    internal ulong Bits;
+
+    /// <summary>Valid bits in <see cref="Bits"/> (including counted padding).</summary>
+    internal int Count;
     private int _padBits;
 
     /// <summary>Starts reading entropy-coded data at <paramref name="position"/>.</summary>
@@ -28,19 +31,19 @@ internal ref struct EntropyBitReader
     public readonly int Position => _position;
 
     /// <summary>True once a bit beyond the entropy-coded segment has been consumed.</summary>
-    public readonly bool Overran => _count < _padBits;
+    public readonly bool Overran => Count < _padBits;
 
     /// <summary>Buffered bits that came from the data (not padding); 8 or more left at an interval's end means extra bytes.</summary>
-    public readonly int BufferedDataBits => Math.Max(0, _count - _padBits);
+    public readonly int BufferedDataBits => Math.Max(0, Count - _padBits);
 
     /// <summary>Offset of the byte holding the next unread bit, approximately (stuffed bytes make it inexact).</summary>
-    public readonly long UnreadByteOffset => Math.Max(0, _position - ((_count - Math.Min(_count, _padBits)) >> 3));
+    public readonly long UnreadByteOffset => Math.Max(0, _position - ((Count - Math.Min(Count, _padBits)) >> 3));
 
     /// <summary>Makes sure at least 32 bits are buffered (a symbol plus its magnitude bits).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void EnsureBits()
     {
-        if (_count < 32)
+        if (Count < 32)
         {
             Refill();
         }
@@ -48,14 +51,14 @@ internal ref struct EntropyBitReader
 
     /// <summary>The next <paramref name="n"/> bits (1..32) without consuming them.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public readonly uint Peek(int n) => (uint)(_bits >> (64 - n));
+    public readonly uint Peek(int n) => (uint)(Bits >> (64 - n));
 
     /// <summary>Drops <paramref name="n"/> bits.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Skip(int n)
     {
-        _bits <<= n;
-        _count -= n;
+        Bits <<= n;
+        Count -= n;
     }
 
     /// <summary>Reads <paramref name="n"/> bits (0..16) as an unsigned number; call <see cref="EnsureBits"/> first.</summary>
@@ -67,23 +70,23 @@ internal ref struct EntropyBitReader
             return 0;
         }
 
-        int v = (int)(_bits >> (64 - n));
-        _bits <<= n;
-        _count -= n;
+        int v = (int)(Bits >> (64 - n));
+        Bits <<= n;
+        Count -= n;
         return v;
     }
 
     /// <summary>Reads one bit; refills as needed.</summary>
     public int ReadBit()
     {
-        if (_count < 1)
+        if (Count < 1)
         {
             Refill();
         }
 
-        int v = (int)(_bits >> 63);
-        _bits <<= 1;
-        _count--;
+        int v = (int)(Bits >> 63);
+        Bits <<= 1;
+        Count--;
         return v;
     }
 
@@ -96,9 +99,9 @@ internal ref struct EntropyBitReader
             return 0;
         }
 
-        int v = (int)(_bits >> (64 - size));
-        _bits <<= size;
-        _count -= size;
+        int v = (int)(Bits >> (64 - size));
+        Bits <<= size;
+        Count -= size;
         return v < (1 << (size - 1)) ? v - (1 << size) + 1 : v;
     }
 
@@ -106,10 +109,10 @@ internal ref struct EntropyBitReader
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public int DecodeSymbol(HuffmanDecodingTable table)
     {
-        int entry = table.Lookahead[(int)(_bits >> (64 - HuffmanDecodingTable.LookaheadBits))];
+        int entry = table.Lookahead[(int)(Bits >> (64 - HuffmanDecodingTable.LookaheadBits))];
         if (entry == 0)
         {
-            entry = table.DecodeLong((uint)(_bits >> 48));
+            entry = table.DecodeLong((uint)(Bits >> 48));
             if (entry < 0)
             {
                 return -1;
@@ -117,8 +120,8 @@ internal ref struct EntropyBitReader
         }
 
         int len = entry >> 8;
-        _bits <<= len;
-        _count -= len;
+        Bits <<= len;
+        Count -= len;
         return entry & 0xFF;
     }
 
@@ -129,12 +132,14 @@ internal ref struct EntropyBitReader
     public void ResetAt(int position)
     {
         _position = position;
-        _bits = 0;
-        _count = 0;
+        Bits = 0;
+        Count = 0;
         _padBits = 0;
     }
 
-    private void Refill()
+    /// <summary>Tops the buffer up to at least 57 bits (with zero padding past the segment's end).</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    internal void Refill()
     {
         // Fast path: eight bytes ahead with no 0xFF among them are appended in one go.
         if (_padBits == 0 && _position + 8 <= _data.Length)
@@ -143,15 +148,15 @@ internal ref struct EntropyBitReader
             if (!HasFfByte(word))
             {
                 // Refill is only called with fewer than 32 bits buffered, so 4..8 bytes fit.
-                int take = (64 - _count) >> 3;
-                _bits |= (word & (ulong.MaxValue << (64 - (take * 8)))) >> _count;
+                int take = (64 - Count) >> 3;
+                Bits |= (word & (ulong.MaxValue << (64 - (take * 8)))) >> Count;
                 _position += take;
-                _count += take * 8;
+                Count += take * 8;
                 return;
             }
         }
 
-        while (_count <= 56)
+        while (Count <= 56)
         {
             uint b;
             if (_position < _data.Length && _data[_position] != 0xFF)
@@ -170,8 +175,8 @@ internal ref struct EntropyBitReader
                 _padBits += 8;
             }
 
-            _bits |= (ulong)b << (56 - _count);
-            _count += 8;
+            Bits |= (ulong)b << (56 - Count);
+            Count += 8;
         }
     }
 

@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace JpegLm.Codec.Jpeg;
 
 /// <summary>
@@ -30,14 +32,29 @@ internal static class InverseDct
     public const int Fix3_072711026 = 25172;
 
     /// <summary>Dequantizes and inverse-transforms one block with the fastest available implementation.</summary>
-    public static void Transform(ReadOnlySpan<short> coefficients, ReadOnlySpan<int> quant, Span<byte> output, int stride)
-        => TransformScalar(coefficients, quant, output, stride);
+    public static unsafe void Transform(ReadOnlySpan<short> coefficients, ReadOnlySpan<int> quant, Span<byte> output, int stride)
+    {
+        if (InverseDctVector.IsSupported && coefficients.Length >= 64 && quant.Length >= 64 && output.Length >= (7 * stride) + 8)
+        {
+            fixed (short* c = coefficients)
+            fixed (int* q = quant)
+            fixed (byte* o = output)
+            {
+                InverseDctVector.Transform(c, q, o, stride);
+            }
+
+            return;
+        }
+
+        TransformScalar(coefficients, quant, output, stride);
+    }
 
     /// <summary>
     /// Dequantizes and inverse-transforms one block. <paramref name="coefficients"/> and
     /// <paramref name="quant"/> are in natural (row-major) order; 8×8 samples go to
     /// <paramref name="output"/> with <paramref name="stride"/> bytes between rows.
     /// </summary>
+    [SkipLocalsInit]
     public static void TransformScalar(ReadOnlySpan<short> coefficients, ReadOnlySpan<int> quant, Span<byte> output, int stride)
     {
         Span<int> ws = stackalloc int[64];
@@ -68,6 +85,20 @@ internal static class InverseDct
             {
                 dst[i] = RangeLimit(row[i]);
             }
+        }
+    }
+
+    /// <summary>
+    /// A block whose AC coefficients are all zero: both islow passes reduce exactly to
+    /// (DC·Q + 4) >> 3 in every sample (pass 1 yields DC·Q·4 with no rounding loss), so the block is flat.
+    /// </summary>
+    public static void TransformDcOnly(int dequantizedDc, Span<byte> output, int stride)
+    {
+        byte value = RangeLimit((dequantizedDc + 4) >> 3);
+        ulong row = value * 0x0101010101010101UL;
+        for (int r = 0; r < 8; r++)
+        {
+            System.Buffers.Binary.BinaryPrimitives.WriteUInt64LittleEndian(output.Slice(r * stride, 8), row);
         }
     }
 

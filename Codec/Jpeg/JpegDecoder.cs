@@ -25,46 +25,85 @@ public static class JpegDecoder
     /// <param name="options">Tables, tolerant mode and the pixel limit; null for defaults.</param>
     /// <exception cref="JpegFormatException">The stream is malformed, unsupported or over the pixel limit.</exception>
     public static JpegDecodeResult DecodeDetailed(ReadOnlySpan<byte> jpeg, JpegDecoderOptions? options = null)
+        => DecodeCore(jpeg, options, null);
+
+    /// <summary>
+    /// Decodes into an existing image of the frame's size and channel count (1 for grey JPEGs, 3 otherwise),
+    /// avoiding a fresh output allocation per call, as when decoding many frames of one size.
+    /// </summary>
+    /// <param name="jpeg">The whole JPEG stream.</param>
+    /// <param name="destination">Receives the pixels; its size and channels must match the frame.</param>
+    /// <param name="options">Tables, tolerant mode and the pixel limit; null for defaults.</param>
+    /// <exception cref="JpegFormatException">The stream is malformed, unsupported or over the pixel limit.</exception>
+    /// <exception cref="ArgumentException">The destination's size or channel count differs from the frame's.</exception>
+    public static JpegDecodeResult DecodeInto(ReadOnlySpan<byte> jpeg, PixelImage destination, JpegDecoderOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(destination);
+        return DecodeCore(jpeg, options, destination);
+    }
+
+    private static JpegDecodeResult DecodeCore(ReadOnlySpan<byte> jpeg, JpegDecoderOptions? options, PixelImage? destination)
     {
         options ??= new JpegDecoderOptions();
         var session = new JpegDecodingSession(options);
-        if (!options.Tables.IsEmpty)
+        try
         {
-            session.LoadTables(options.Tables.Span);
-        }
+            if (!options.Tables.IsEmpty)
+            {
+                session.LoadTables(options.Tables.Span);
+            }
 
-        session.Run(jpeg);
-        JpegFrame frame = session.Frame!;
-        JpegColorSpace colorSpace = session.ColorSpace();
-        if (frame.Progressive)
+            session.Run(jpeg);
+            JpegFrame frame = session.Frame!;
+            JpegColorSpace colorSpace = session.ColorSpace();
+            if (frame.Progressive)
+            {
+                TransformCoefficients(frame);
+            }
+
+            foreach (FrameComponent c in frame.Components)
+            {
+                // A component no scan mentioned has no latched table and no samples; libjpeg outputs its
+                // zero coefficients as mid-grey, and so do we.
+                if (c.Quant == null)
+                {
+                    c.Plane.AsSpan().Fill(128);
+                }
+            }
+
+            PaintGrey(frame);
+            int channels = frame.Components.Length == 1 ? 1 : 3;
+            if (destination != null && (destination.Width != frame.Width || destination.Height != frame.Height || destination.Channels != channels))
+            {
+                throw new ArgumentException($"destination is {destination.Width}x{destination.Height}x{destination.Channels}, the frame is {frame.Width}x{frame.Height}x{channels}", nameof(destination));
+            }
+
+            PixelImage image = Assemble(frame, colorSpace, destination);
+            var info = new JpegFrameInfo(
+                frame.Width,
+                frame.Height,
+                frame.Progressive,
+                colorSpace,
+                [.. frame.Components.Select(c => new JpegComponentInfo(c.Id, c.H, c.V, c.QuantSelector))],
+                session.RestartInterval,
+                session.ScanCount);
+            return new JpegDecodeResult(image, info, [.. session.CorruptIntervals]);
+        }
+        finally
         {
-            TransformCoefficients(frame);
+            session.ReturnBuffers();
         }
-
-        PaintGrey(frame);
-        PixelImage image = Assemble(frame, colorSpace);
-        var info = new JpegFrameInfo(
-            frame.Width,
-            frame.Height,
-            frame.Progressive,
-            colorSpace,
-            [.. frame.Components.Select(c => new JpegComponentInfo(c.Id, c.H, c.V, c.QuantSelector))],
-            session.RestartInterval,
-            session.ScanCount);
-        return new JpegDecodeResult(image, info, [.. session.CorruptIntervals]);
     }
 
     /// <summary>Progressive frames: inverse-transform every block once all scans are in.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private static void TransformCoefficients(JpegFrame frame)
     {
         foreach (FrameComponent c in frame.Components)
         {
-            // A component no scan mentioned has no latched table; libjpeg would output its zero
-            // coefficients as mid-grey, and so do we (its plane is painted directly).
             if (c.Quant == null)
             {
-                c.Plane.AsSpan().Fill(128);
-                continue;
+                continue; // Never scanned: painted grey by the caller.
             }
 
             short[] coefficients = c.Coefficients!;
@@ -103,7 +142,8 @@ public static class JpegDecoder
         }
     }
 
-    private static PixelImage Assemble(JpegFrame frame, JpegColorSpace colorSpace)
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    internal static PixelImage Assemble(JpegFrame frame, JpegColorSpace colorSpace, PixelImage? destination = null)
     {
         int width = frame.Width, height = frame.Height;
         FrameComponent[] comps = frame.Components;
@@ -115,7 +155,8 @@ public static class JpegDecoder
             rows[i] = new byte[Math.Max(width, comps[i].SampleWidth * frame.MaxH) + 16];
         }
 
-        var image = new PixelImage(width, height, comps.Length == 1 ? 1 : 3);
+        // Every output byte is written below, so the new image need not be zeroed first.
+        PixelImage image = destination ?? new PixelImage(width, height, comps.Length == 1 ? 1 : 3, GC.AllocateUninitializedArray<byte>(width * height * (comps.Length == 1 ? 1 : 3)));
         for (int y = 0; y < height; y++)
         {
             for (int i = 0; i < comps.Length; i++)

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Buffers.Binary;
 
 namespace JpegLm.Codec.Jpeg;
@@ -160,6 +161,30 @@ internal sealed class JpegDecodingSession
             3 => JpegColorSpace.YCbCr,
             _ => _adobeTransform is > 0 ? JpegColorSpace.Ycck : JpegColorSpace.Cmyk,
         };
+    }
+
+    /// <summary>Gives the rented planes and coefficient buffers back to the pool.</summary>
+    public void ReturnBuffers()
+    {
+        if (Frame == null)
+        {
+            return;
+        }
+
+        foreach (FrameComponent c in Frame.Components)
+        {
+            if (c.Plane.Length > 0)
+            {
+                ArrayPool<byte>.Shared.Return(c.Plane);
+                c.Plane = [];
+            }
+
+            if (c.Coefficients != null)
+            {
+                ArrayPool<short>.Shared.Return(c.Coefficients);
+                c.Coefficients = null;
+            }
+        }
     }
 
     public void Report(JpegCorruptInterval interval) => _corrupt.Add(interval);
@@ -377,12 +402,15 @@ internal sealed class JpegDecodingSession
             throw new JpegFormatException($"frame {width}x{height} is too large to decode", at + 1);
         }
 
+        // Planes and coefficient buffers are rented (returned by ReturnBuffers) because a decode of a small
+        // image is otherwise dominated by fresh large-object allocations and page faults.
         foreach (FrameComponent c in components)
         {
-            c.Plane = new byte[c.BlocksWide * c.BlocksHigh * 64];
+            c.Plane = ArrayPool<byte>.Shared.Rent(c.BlocksWide * c.BlocksHigh * 64);
             if (progressive)
             {
-                c.Coefficients = new short[c.BlocksWide * c.BlocksHigh * 64];
+                c.Coefficients = ArrayPool<short>.Shared.Rent(c.BlocksWide * c.BlocksHigh * 64);
+                c.Coefficients.AsSpan(0, c.BlocksWide * c.BlocksHigh * 64).Clear();
             }
         }
 

@@ -1,7 +1,7 @@
 namespace JpegLm.Codec.Jpeg;
 
 /// <summary>What the checker found for one patch (restart interval).</summary>
-public enum JpegPatchStatus
+public enum JpegPatchStatus : byte
 {
     /// <summary>The interval's data and its closing marker follow the grammar.</summary>
     Ok,
@@ -118,7 +118,11 @@ public static class JpegScanChecker
                 return new JpegScanReport(patches, issues);
             }
 
-            MarkMissing(patches, issues, i + 1, next, q);
+            for (int skipped = i + 1; skipped < next; skipped++)
+            {
+                Flag(patches, issues, skipped, q, JpegScanError.LostInResync, JpegPatchStatus.Corrupt);
+            }
+
             state.RestartAt(next);
             pos = q + 2;
         }
@@ -144,11 +148,12 @@ public static class JpegScanChecker
         JpegScanError.BadByteStuffing => "FF not followed by 00 or the expected marker",
         JpegScanError.BadPadding => "padding before the marker is not 1-bits or is 8 bits or more",
         JpegScanError.WrongRestartNumber => "restart marker with the wrong number",
-        JpegScanError.TooFewMcus => "marker before the interval's last MCU (too few MCUs)",
+        JpegScanError.TooFewMcus => "marker before the last MCU of the interval (too few MCUs)",
         JpegScanError.TooManyMcus => "data where the interval should end (too many MCUs)",
         JpegScanError.MissingEndOfImage => "stream ends early (missing data or EOI)",
         JpegScanError.TrailingBytes => "bytes after the end of the stream",
         JpegScanError.HeaderMismatch => "header differs from the profile",
+        JpegScanError.LostInResync => "interval unreadable: resynchronised at a later restart marker",
         _ => error.ToString(),
     };
 

@@ -11,6 +11,12 @@ public sealed class JpegScanGrammar
     /// <summary>Child value of a bit that no code continues with.</summary>
     internal const int Dead = int.MinValue;
 
+    /// <summary>
+    /// The most MCUs a checked scan may have (2^22, e.g. 32768x32768 at 4:2:0): per-patch results are
+    /// allocated up front, so a forged frame header must not make a tiny file cost gigabytes.
+    /// </summary>
+    public const int MaxMcuCount = 1 << 22;
+
     /// <summary>"Need" of a prefix below which no symbol is valid anywhere.</summary>
     internal const int Never = 1000;
 
@@ -68,6 +74,11 @@ public sealed class JpegScanGrammar
     {
         ArgumentNullException.ThrowIfNull(scanComponents);
         ArgumentNullException.ThrowIfNull(tables);
+        if (scanComponents.Count is 0 or > 4 || width < 1 || height < 1)
+        {
+            throw new JpegFormatException("a scan needs 1..4 components and a non-empty frame", 0);
+        }
+
         var trees = new HuffmanTree?[2, 4];
         foreach (JpegHuffmanTableSpec t in tables)
         {
@@ -86,6 +97,11 @@ public sealed class JpegScanGrammar
         else
         {
             mcus = ((width + (8 * hMax) - 1) / (8 * hMax)) * ((height + (8 * vMax) - 1) / (8 * vMax));
+        }
+
+        if ((long)mcus > MaxMcuCount)
+        {
+            throw new JpegFormatException($"{mcus} MCUs: larger than the checker's limit of {MaxMcuCount}", 0);
         }
 
         foreach (JpegComponentSpec c in scanComponents)

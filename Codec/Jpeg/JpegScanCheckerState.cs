@@ -41,6 +41,9 @@ public enum JpegScanError : byte
 
     /// <summary>A byte differs from the profile's fixed header.</summary>
     HeaderMismatch,
+
+    /// <summary>The batch checker skipped the interval while resynchronising after damage.</summary>
+    LostInResync,
 }
 
 /// <summary>

@@ -31,9 +31,28 @@ internal static class OutputColorConverter
     }
 
     /// <summary>One row of YCbCr to interleaved RGB.</summary>
-    public static void YCbCrToRgb(ReadOnlySpan<byte> y, ReadOnlySpan<byte> cb, ReadOnlySpan<byte> cr, Span<byte> rgb, int width)
+    public static unsafe void YCbCrToRgb(ReadOnlySpan<byte> y, ReadOnlySpan<byte> cb, ReadOnlySpan<byte> cr, Span<byte> rgb, int width)
     {
-        for (int i = 0; i < width; i++)
+        int start = 0;
+        if (OutputColorConverterVector.IsSupported && y.Length >= width && cb.Length >= width && cr.Length >= width && rgb.Length >= 3 * width)
+        {
+            fixed (byte* py = y)
+            fixed (byte* pcb = cb)
+            fixed (byte* pcr = cr)
+            fixed (byte* prgb = rgb)
+            {
+                start = OutputColorConverterVector.YCbCrToRgb(py, pcb, pcr, prgb, width);
+            }
+        }
+
+        YCbCrToRgbScalar(y, cb, cr, rgb, start, width);
+    }
+
+    /// <summary>The table-driven reference conversion of pixels <paramref name="start"/>..<paramref name="width"/>−1.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    public static void YCbCrToRgbScalar(ReadOnlySpan<byte> y, ReadOnlySpan<byte> cb, ReadOnlySpan<byte> cr, Span<byte> rgb, int start, int width)
+    {
+        for (int i = start; i < width; i++)
         {
             int yy = y[i], b = cb[i], r = cr[i];
             rgb[3 * i] = Clamp(yy + CrToR[r]);
@@ -43,6 +62,7 @@ internal static class OutputColorConverter
     }
 
     /// <summary>One row of R, G, B planes to interleaved RGB.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public static void PlanarToRgb(ReadOnlySpan<byte> r, ReadOnlySpan<byte> g, ReadOnlySpan<byte> b, Span<byte> rgb, int width)
     {
         for (int i = 0; i < width; i++)
@@ -54,6 +74,7 @@ internal static class OutputColorConverter
     }
 
     /// <summary>One row of CMYK (or YCCK, converted to CMYK first as jdcolor.c does) to RGB as djpeg's PPM writer does.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public static void CmykToRgb(ReadOnlySpan<byte> c0, ReadOnlySpan<byte> c1, ReadOnlySpan<byte> c2, ReadOnlySpan<byte> k, bool ycck, Span<byte> rgb, int width)
     {
         for (int i = 0; i < width; i++)

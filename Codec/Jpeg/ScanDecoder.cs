@@ -39,6 +39,7 @@ internal sealed class ScanDecoder
     }
 
     /// <summary>Decodes the entropy-coded data starting at <paramref name="start"/>; returns where marker parsing resumes.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public int Decode(ReadOnlySpan<byte> data, int start)
     {
         int restart = _session.RestartInterval;
@@ -195,6 +196,7 @@ internal sealed class ScanDecoder
         }
     }
 
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private void DecodeMcu(ref EntropyBitReader reader, int mcu)
     {
         int my = mcu / _mcusWide, mx = mcu - (my * _mcusWide);
@@ -222,14 +224,23 @@ internal sealed class ScanDecoder
         }
     }
 
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private void DecodeBlock(ref EntropyBitReader reader, FrameComponent c, int blockRow, int blockColumn, int mcu)
     {
         if (!_frame.Progressive)
         {
             Span<short> block = _block;
             block.Clear();
-            BlockEntropyDecoder.DecodeSequential(ref reader, c, block, mcu);
-            InverseDct.Transform(block, c.Quant!, c.Plane.AsSpan((blockRow * 8 * c.Stride) + (blockColumn * 8)), c.Stride);
+            Span<byte> output = c.Plane.AsSpan((blockRow * 8 * c.Stride) + (blockColumn * 8));
+            if (BlockEntropyDecoder.DecodeSequential(ref reader, c, block, mcu))
+            {
+                InverseDct.Transform(block, c.Quant!, output, c.Stride);
+            }
+            else
+            {
+                InverseDct.TransformDcOnly(block[0] * c.Quant![0], output, c.Stride);
+            }
+
             return;
         }
 

@@ -21,7 +21,7 @@ internal sealed class Upsampler
     private readonly FrameComponent _c;
     private readonly Method _method;
     private readonly int _hExpand, _vExpand;
-    private readonly int[] _colSums;
+    private readonly short[] _colSums;
 
     public Upsampler(JpegFrame frame, FrameComponent c)
     {
@@ -42,11 +42,12 @@ internal sealed class Upsampler
             (2, 2) when wide => Method.H2V2Fancy,
             _ => Method.Replicate,
         };
-        _colSums = new int[c.SampleWidth];
+        _colSums = new short[c.SampleWidth];
     }
 
     /// <summary>Writes output row <paramref name="y"/> of this component into <paramref name="dst"/> (at least the image width, plus padding up to 2× the sample width).</summary>
-    public void Row(int y, Span<byte> dst)
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    public unsafe void Row(int y, Span<byte> dst)
     {
         FrameComponent c = _c;
         int stride = c.Stride, width = c.SampleWidth;
@@ -78,11 +79,21 @@ internal sealed class Upsampler
             {
                 int iy = y >> 1;
                 int far = Math.Clamp((y & 1) == 0 ? iy - 1 : iy + 1, 0, c.SampleHeight - 1);
-                ReadOnlySpan<byte> near = plane.AsSpan(iy * stride, width), other = plane.AsSpan(far * stride, width);
-                int[] sums = _colSums;
-                for (int i = 0; i < width; i++)
+                short[] sums = _colSums;
+                fixed (byte* p = plane)
+                fixed (short* s = sums)
                 {
-                    sums[i] = (near[i] * 3) + other[i];
+                    if (UpsamplerVector.IsSupported)
+                    {
+                        UpsamplerVector.ColumnSums(p + (iy * stride), p + (far * stride), s, width);
+                    }
+                    else
+                    {
+                        for (int i = 0; i < width; i++)
+                        {
+                            s[i] = (short)((p[(iy * stride) + i] * 3) + p[(far * stride) + i]);
+                        }
+                    }
                 }
 
                 H2V2(sums, dst);
@@ -108,12 +119,23 @@ internal sealed class Upsampler
     }
 
     /// <summary>Triangle filter 2:1 horizontally: outputs at 1/4 and 3/4 between input centres, alternating bias 1/2.</summary>
-    private static void H2V1(ReadOnlySpan<byte> src, Span<byte> dst)
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    private static unsafe void H2V1(ReadOnlySpan<byte> src, Span<byte> dst)
     {
         int n = src.Length;
         dst[0] = src[0];
         dst[1] = (byte)(((src[0] * 3) + src[1] + 2) >> 2);
-        for (int i = 1; i < n - 1; i++)
+        int start = 1;
+        if (UpsamplerVector.IsSupported && dst.Length >= 2 * n)
+        {
+            fixed (byte* s = src)
+            fixed (byte* d = dst)
+            {
+                start = UpsamplerVector.H2V1Interior(s, d, n);
+            }
+        }
+
+        for (int i = start; i < n - 1; i++)
         {
             int v = src[i] * 3;
             dst[2 * i] = (byte)((v + src[i - 1] + 1) >> 2);
@@ -125,12 +147,23 @@ internal sealed class Upsampler
     }
 
     /// <summary>Horizontal half of the 2:2 triangle filter on vertical column sums (weights 9/3/3/1 over 16).</summary>
-    private static void H2V2(ReadOnlySpan<int> sums, Span<byte> dst)
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    private static unsafe void H2V2(ReadOnlySpan<short> sums, Span<byte> dst)
     {
         int n = sums.Length;
         dst[0] = (byte)(((sums[0] * 4) + 8) >> 4);
         dst[1] = (byte)(((sums[0] * 3) + sums[1] + 7) >> 4);
-        for (int i = 1; i < n - 1; i++)
+        int start = 1;
+        if (UpsamplerVector.IsSupported && dst.Length >= 2 * n)
+        {
+            fixed (short* s = sums)
+            fixed (byte* d = dst)
+            {
+                start = UpsamplerVector.H2V2Interior(s, d, n);
+            }
+        }
+
+        for (int i = start; i < n - 1; i++)
         {
             int v = sums[i] * 3;
             dst[2 * i] = (byte)((v + sums[i - 1] + 8) >> 4);

@@ -13,6 +13,7 @@ namespace JpegLm.Codec.Tokens;
 /// </summary>
 [JsonPolymorphic(TypeDiscriminatorPropertyName = "codec")]
 [JsonDerivedType(typeof(JpegProfile), "jpeg")]
+[JsonDerivedType(typeof(AvcProfile), "avc")]
 public abstract class CodecProfile
 {
     private static readonly JsonSerializerOptions Options = new()
@@ -46,6 +47,14 @@ public abstract class CodecProfile
 
     /// <summary>The complete codec file for token-stream bytes; the inverse of <see cref="ToTokenBytes"/>.</summary>
     public abstract byte[] FromTokenBytes(ReadOnlySpan<byte> tokenBytes);
+
+    /// <summary>A copy of this profile whose token streams keep (or strip) the constant headers.</summary>
+    public CodecProfile WithKeepHeaders(bool keep = true)
+    {
+        var node = System.Text.Json.Nodes.JsonNode.Parse(ToJson())!;
+        node["keepHeaders"] = keep;
+        return FromJson(node.ToJsonString());
+    }
 
     /// <summary>The profile as indented JSON (camelCase, with the <c>codec</c> discriminator first).</summary>
     public string ToJson() => JsonSerializer.Serialize(this, Options);

@@ -142,6 +142,18 @@ public sealed class JpegProfile : CodecProfile
         => [.. HuffmanTables.Select(t => new JpegHuffmanTableSpec(t.Class == "ac" ? 1 : 0, t.Id, Bytes(t.Bits), Bytes(t.Values)))];
 
     /// <summary>
+    /// The settings for <see cref="JpegEncoder"/> that write files of this profile (image-only streams
+    /// with the Annex K tables scaled to <see cref="Quality"/>; the encoder does not take custom tables).
+    /// </summary>
+    public JpegEncoderOptions EncoderOptions() => new()
+    {
+        Quality = Quality,
+        Subsampling = Subsampling switch { Yuv420 => JpegSubsampling.S420, Yuv444 => JpegSubsampling.S444, _ => JpegSubsampling.Gray },
+        RestartInterval = RestartInterval,
+        StreamKind = JpegStreamKind.ImageOnly,
+    };
+
+    /// <summary>
     /// The grammar of this profile's token streams (for constrained sampling and checking): without
     /// kept headers the stream is the entropy-coded data up to, not including, EOI; with kept headers it
     /// is the whole image-only stream, header first.

@@ -144,6 +144,11 @@ public sealed unsafe class CudaDevice : IDisposable
     /// <summary>Copies host memory to the device and waits for the copy (the host span may move after the call).</summary>
     public void CopyToDevice(ulong destination, ReadOnlySpan<byte> source)
     {
+        if (source.IsEmpty)
+        {
+            return;
+        }
+
         MakeCurrent();
         fixed (byte* p = source)
         {
@@ -155,6 +160,12 @@ public sealed unsafe class CudaDevice : IDisposable
     /// <summary>Waits for earlier work, then copies device memory to the host.</summary>
     public void CopyToHost(Span<byte> destination, ulong source)
     {
+        if (destination.IsEmpty)
+        {
+            Synchronize();
+            return;
+        }
+
         MakeCurrent();
         fixed (byte* p = destination)
         {
@@ -277,7 +288,8 @@ public sealed unsafe class CudaDevice : IDisposable
             _stream = 0;
         }
 
-        _ = Api.CuDevicePrimaryCtxRelease(Handle);
+        // The primary context is deliberately not released: the CUDA runtime inside cuBLAS keeps per-process
+        // state in it, and a release that destroyed it would break the next CudaKernels in this process.
         _context = 0;
         t_currentContext = 0;
     }

@@ -67,7 +67,7 @@ public sealed class SystemLibraryProbe : ILibraryProbe
         }
         catch (DllNotFoundException e)
         {
-            error = e.Message;
+            error = LoaderMessage(e.Message);
             return 0;
         }
         catch (BadImageFormatException e)
@@ -79,4 +79,14 @@ public sealed class SystemLibraryProbe : ILibraryProbe
 
     /// <inheritdoc/>
     public void Free(nint handle) => NativeLibrary.Free(handle);
+
+    /// <summary>
+    /// The dynamic loader's own words from .NET's message, which wraps one dlerror line per path it tried
+    /// after a long preamble: the last such line is the plain-name attempt.
+    /// </summary>
+    internal static string LoaderMessage(string message)
+    {
+        string[] lines = message.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        return lines.Length > 1 ? lines[^1] : message;
+    }
 }

@@ -8,6 +8,8 @@ public sealed unsafe partial class CudaKernels
     private const int AttentionRows = 64;    // ATT_ROWS in attention.cu
     private const int AttentionMaxHeadDim = 128;
 
+    private readonly bool _forceFloat32Attention = Environment.GetEnvironmentVariable("JPEGLM_CUDA_ATTENTION") == "fp32";
+
     /// <inheritdoc/>
     public void AttentionForward(Tensor output, Tensor logSumExp, Tensor query, Tensor key, Tensor value, AttentionShape shape)
     {
@@ -16,9 +18,25 @@ public sealed unsafe partial class CudaKernels
         ulong o = Ptr(output), lse = Ptr(logSumExp), q = Ptr(query), k = Ptr(key), v = Ptr(value);
         (int b, int tq, int tk, int tcap, int h, int hkv, int d) = Unpack(shape);
         float scale = 1f / MathF.Sqrt(d);
+        if (UsesTensorCoreAttention(shape))
+        {
+            ulong qb = ToBFloat16(query, "q"), kb = ToBFloat16(key, "k"), vb = ToBFloat16(value, "v");
+            void** bf16 = stackalloc void*[] { &o, &lse, &qb, &kb, &vb, &b, &tq, &tk, &tcap, &h, &hkv, &scale };
+            Launch("attention_bf16.cu", d == 64 ? "attention_forward_bf16_d64" : "attention_forward_bf16_d128", (Blocks(tq), (uint)h, (uint)b), 128, bf16);
+            return;
+        }
+
         void** args = stackalloc void*[] { &o, &lse, &q, &k, &v, &b, &tq, &tk, &tcap, &h, &hkv, &d, &scale };
         Launch("attention.cu", "attention_forward_f32", (Blocks(tq), (uint)h, (uint)b), AttentionRows, args);
     }
+
+    /// <summary>
+    /// Whether the forward runs on tensor cores (attention_bf16.cu): bf16 mode, head dimension 64 or 128, at least
+    /// 16 query rows (decode steps of one token stay on the float32 kernel, which does not copy the whole KV
+    /// cache to bf16), and <c>JPEGLM_CUDA_ATTENTION</c> not set to <c>fp32</c>. The backward always runs in float32.
+    /// </summary>
+    public bool UsesTensorCoreAttention(AttentionShape shape)
+        => Precision == CudaPrecision.BFloat16 && shape.HeadDim is 64 or 128 && shape.QueryLength >= 16 && !_forceFloat32Attention;
 
     /// <inheritdoc/>
     public void AttentionBackward(Tensor queryGrad, Tensor keyGrad, Tensor valueGrad, Tensor outputGrad, Tensor output, Tensor logSumExp,

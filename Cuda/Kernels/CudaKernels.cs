@@ -34,7 +34,9 @@ public sealed unsafe partial class CudaKernels : IKernels
     private readonly DeviceMemoryPool _pool;
     private readonly Dictionary<string, nint> _modules = new(StringComparer.Ordinal);
     private readonly Dictionary<string, nint> _functions = new(StringComparer.Ordinal);
+    // Host copies of uploaded token ids by (buffer, first element): see EmbeddingBackward.
     private readonly Dictionary<(CudaTensorBuffer Buffer, long Offset), int[]> _hostTokens = [];
+    private int[]? _spareTokens;
     private bool _disposed;
 
     private CudaKernels(CudaDevice device, Cublas cublas, CubinCache cubins, CudaPrecision precision, LibraryResolution toolkit)
@@ -143,7 +145,7 @@ public sealed unsafe partial class CudaKernels : IKernels
     public void Upload(ReadOnlySpan<float> source, Tensor destination)
     {
         RequireLength(destination, source.Length);
-        ForgetTokens(destination.Buffer);
+        ForgetTokens(destination);
         _device.CopyToDevice(Ptr(destination), MemoryMarshal.AsBytes(source));
     }
 
@@ -156,10 +158,20 @@ public sealed unsafe partial class CudaKernels : IKernels
         }
 
         ulong pointer = Ptr(destination);
-        ForgetTokens(destination.Buffer);
+        ForgetTokens(new Tensor(destination.Buffer, destination.Offset, destination.Length));
         _device.CopyToDevice(pointer, MemoryMarshal.AsBytes(source));
         // The host copy lets the embedding backward group rows by token without device atomics.
-        _hostTokens[((CudaTensorBuffer)destination.Buffer, destination.Offset)] = source.ToArray();
+        var key = ((CudaTensorBuffer)destination.Buffer, destination.Offset);
+        if (_spareTokens is { } spare && spare.Length == source.Length)
+        {
+            source.CopyTo(spare);
+            _hostTokens[key] = spare;
+            _spareTokens = null;
+        }
+        else
+        {
+            _hostTokens[key] = source.ToArray();
+        }
     }
 
     /// <inheritdoc/>
@@ -172,7 +184,7 @@ public sealed unsafe partial class CudaKernels : IKernels
     /// <inheritdoc/>
     public void Zero(Tensor tensor)
     {
-        ForgetTokens(tensor.Buffer);
+        ForgetTokens(tensor);
         if (tensor.Length > 0)
         {
             _device.Fill32(Ptr(tensor), 0, tensor.Length);
@@ -182,7 +194,7 @@ public sealed unsafe partial class CudaKernels : IKernels
     /// <summary>Fills a tensor with NaN (quiet NaN bits), so that a kernel that leaves an element unwritten fails a check.</summary>
     public void Poison(Tensor tensor)
     {
-        ForgetTokens(tensor.Buffer);
+        ForgetTokens(tensor);
         if (tensor.Length > 0)
         {
             _device.Fill32(Ptr(tensor), 0x7fc00000u, tensor.Length);
@@ -199,7 +211,7 @@ public sealed unsafe partial class CudaKernels : IKernels
 
         RequireLength(destination, (rows - 1) * destinationStride + rowLength, atLeast: true);
         RequireLength(source, (rows - 1) * sourceStride + rowLength, atLeast: true);
-        ForgetTokens(destination.Buffer);
+        ForgetTokens(destination.Slice(0, (rows - 1) * destinationStride + rowLength));
         ulong d = Ptr(destination), s = Ptr(source);
         void** args = stackalloc void*[] { &d, &destinationStride, &s, &sourceStride, &rows, &rowLength };
         Launch("pointwise.cu", "copy_2d", (long)rows * rowLength, args);
@@ -269,14 +281,27 @@ public sealed unsafe partial class CudaKernels : IKernels
         }
     }
 
-    private void ForgetTokens(ITensorBuffer buffer)
+    /// <summary>Drops host token copies that overlap a range about to be overwritten by a host-side operation.</summary>
+    private void ForgetTokens(Tensor written)
     {
-        if (_hostTokens.Count > 0)
+        if (_hostTokens.Count == 0)
         {
-            foreach ((CudaTensorBuffer, long) key in _hostTokens.Keys.Where(k => k.Buffer == buffer).ToList())
+            return;
+        }
+
+        List<(CudaTensorBuffer, long)>? stale = null;
+        foreach (KeyValuePair<(CudaTensorBuffer Buffer, long Offset), int[]> entry in _hostTokens)
+        {
+            (CudaTensorBuffer buffer, long offset) = entry.Key;
+            if (buffer == written.Buffer && offset < written.Offset + written.Length && written.Offset < offset + entry.Value.Length)
             {
-                _hostTokens.Remove(key);
+                (stale ??= []).Add(entry.Key);
             }
+        }
+
+        foreach ((CudaTensorBuffer, long) key in stale ?? [])
+        {
+            _hostTokens.Remove(key, out _spareTokens); // reused by the next upload of the same size: no per-step array
         }
     }
 

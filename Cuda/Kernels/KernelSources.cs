@@ -13,7 +13,7 @@ public static class KernelSources
     private const string Prefix = "JpegLm.Cuda.Kernels.";
 
     /// <summary>The compile options every kernel is built with (no fast math: the fp32 path must match the CPU).</summary>
-    public static IReadOnlyList<string> Options { get; } = ["--std=c++14", "-default-device", "-lineinfo"];
+    public static IReadOnlyList<string> Options { get; } = ["--std=c++17", "-default-device", "-lineinfo"];
 
     /// <summary>The kernel modules, by file name (e.g. <c>rmsnorm.cu</c>).</summary>
     public static IReadOnlyList<string> Modules { get; } = [.. Names().Where(n => n.EndsWith(".cu", StringComparison.Ordinal)).Order(StringComparer.Ordinal)];

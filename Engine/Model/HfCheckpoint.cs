@@ -53,6 +53,12 @@ public static class HfCheckpoint
     {
         ArgumentNullException.ThrowIfNull(model);
         using SafetensorsFile file = SafetensorsFile.Open(path);
+        string? bias = file.Entries.Keys.FirstOrDefault(name => name.EndsWith(".bias", StringComparison.Ordinal));
+        if (bias != null)
+        {
+            throw new SafetensorsFormatException($"{path}: tensor {bias}: biases are not part of a Llama model");
+        }
+
         float[] host = new float[model.Layout.Length];
         foreach (ParameterTensor p in model.Layout.Tensors)
         {

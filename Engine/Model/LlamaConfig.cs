@@ -65,6 +65,14 @@ public sealed record LlamaConfig
     [JsonPropertyName("eos_token_id")]
     public int? EosTokenId { get; init; }
 
+    /// <summary>HF rope scaling (Llama 3 / long-context variants); not supported, must be absent or null.</summary>
+    [JsonPropertyName("rope_scaling")]
+    public JsonElement? RopeScaling { get; init; }
+
+    /// <summary>HF attention/MLP bias switches; biases are not supported and must be absent or false.</summary>
+    [JsonPropertyName("attention_bias")]
+    public bool? AttentionBias { get; init; }
+
     /// <summary>Always <c>llama</c>.</summary>
     [JsonPropertyName("model_type")]
     public string ModelType { get; init; } = "llama";
@@ -103,6 +111,11 @@ public sealed record LlamaConfig
             || (HeadDimOverride == null && HiddenSize % NumAttentionHeads != 0) || MaxPositionEmbeddings <= 0)
         {
             throw new ArgumentException($"invalid Llama config: {ToJson()}");
+        }
+
+        if (RopeScaling is { ValueKind: not JsonValueKind.Null } || AttentionBias == true)
+        {
+            throw new ArgumentException("config.json asks for rope_scaling or attention_bias, which this engine does not implement");
         }
     }
 

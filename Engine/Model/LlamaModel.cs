@@ -15,6 +15,7 @@ public sealed class LlamaModel : IDisposable
     private BlockWeights[]? _blockGrads;
     private ITensorBuffer? _gradients;
     private Activations? _acts;
+    private float[] _hostLosses = [];
 
     /// <summary>Creates a model with zeroed weights (fill them with <see cref="InitializeWeights"/> or a checkpoint).</summary>
     public LlamaModel(LlamaConfig config, IKernels kernels)
@@ -138,7 +139,12 @@ public sealed class LlamaModel : IDisposable
             k.CrossEntropyForward(a.Losses, a.Logits, a.Targets, n, v);
         }
 
-        float[] losses = new float[n];
+        if (_hostLosses.Length != n)
+        {
+            _hostLosses = new float[n];
+        }
+
+        float[] losses = _hostLosses;
         k.Download(a.Losses, losses);
         double sum = 0;
         int counted = 0;

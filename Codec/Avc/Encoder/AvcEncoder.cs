@@ -140,6 +140,7 @@ public sealed class AvcEncoder
         _state.Reset();
         _sliceParams.Clear();
         _mbEncoder.Picture = pic;
+        _mbEncoder.BeginPicture();
         _mbEncoder.Qp = qp;
         _mbEncoder.SetReferences(_references, active);
         _writer.NumRefIdxActive = active;

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using JpegLm.Codec.Bitstream;
 
 namespace JpegLm.Codec.Avc.Encoder;
@@ -7,6 +8,7 @@ namespace JpegLm.Codec.Avc.Encoder;
 /// level_prefix/level_suffix, total_zeros and run_before. The code words come from the decoder's
 /// <see cref="CavlcTables"/> lookups, inverted once, so the two sides cannot disagree on a table.
 /// </summary>
+[SkipLocalsInit]
 internal static class CavlcResidualWriter
 {
     // (length, code) per symbol, inverted from the decoder's peek tables: [table][symbol].
@@ -19,6 +21,7 @@ internal static class CavlcResidualWriter
     /// Writes one block whose levels are given in scan order (<paramref name="levels"/>, length
     /// <paramref name="maxNumCoeff"/>). <paramref name="nC"/> is -1 for chroma DC. Returns TotalCoeff.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static int Write(RbspWriter w, int nC, ReadOnlySpan<int> levels, int maxNumCoeff)
     {
         // Nonzero levels from the highest frequency down, with the zero run before each.

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 
@@ -7,9 +8,11 @@ namespace JpegLm.Codec.Avc.Encoder;
 /// Block distortion measures for mode decision and motion search: SAD and SATD (sum of absolute
 /// 4x4 Hadamard-transformed differences, halved, as x264 counts it).
 /// </summary>
+[SkipLocalsInit]
 internal static class Distortion
 {
     /// <summary>SAD of a 16-wide block of <paramref name="height"/> rows.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static int Sad16(byte[] a, int ao, int aStride, byte[] b, int bo, int bStride, int height)
     {
         if (Sse2.IsSupported)
@@ -29,6 +32,7 @@ internal static class Distortion
     }
 
     /// <summary>SAD of a <paramref name="width"/> x <paramref name="height"/> block.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static int Sad(byte[] a, int ao, int aStride, byte[] b, int bo, int bStride, int width, int height)
     {
         int sum = 0;
@@ -45,6 +49,7 @@ internal static class Distortion
     }
 
     /// <summary>SATD of a 4x4 block.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static int Satd4x4(byte[] a, int ao, int aStride, byte[] b, int bo, int bStride)
     {
         Span<int> d = stackalloc int[16];
@@ -70,6 +75,7 @@ internal static class Distortion
     }
 
     /// <summary>SATD of a block whose sides are multiples of 4.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static int Satd(byte[] a, int ao, int aStride, byte[] b, int bo, int bStride, int width, int height)
     {
         int sum = 0;

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 namespace JpegLm.Codec.Avc.Encoder;
 
 /// <summary>
@@ -6,6 +7,7 @@ namespace JpegLm.Codec.Avc.Encoder;
 /// decoder's <see cref="InverseTransform"/> scaling. Also the x264-style decimation score that
 /// drops blocks holding only a few isolated ±1 levels (they cost more bits than they repair).
 /// </summary>
+[SkipLocalsInit]
 internal static class ForwardTransform
 {
     // Quantization multipliers MF = 2^15 / (LevelScale * PF) per qP % 6 for positions
@@ -19,6 +21,7 @@ internal static class ForwardTransform
     private static readonly byte[] DecimateWeight = [3, 2, 2, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
 
     /// <summary>Forward core transform (the transpose pair of 8.5.12.2's butterflies) of a raster 4x4 residual, in place.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Forward4x4(Span<int> d)
     {
         for (int i = 0; i < 4; i++)
@@ -46,6 +49,7 @@ internal static class ForwardTransform
     /// how many levels are nonzero. <paramref name="intra"/> picks the rounding offset (1/3 of a
     /// step for intra, 1/6 for inter, as JM and x264 do).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static int Quantize4x4(Span<int> c, int qp, bool intra, int first)
     {
         int[] mf = PositionMultiplier[qp % 6];
@@ -117,6 +121,7 @@ internal static class ForwardTransform
     /// Decimation score of a raster block's levels from scan position <paramref name="first"/>:
     /// 9 or more when any |level| &gt; 1, else the sum of weights of the zero runs before each ±1.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static int DecimateScore(ReadOnlySpan<int> raster, int first)
     {
         int i = 15;

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using JpegLm.Codec.Bitstream;
 
 namespace JpegLm.Codec.Avc.Encoder;
@@ -8,6 +9,29 @@ internal sealed partial class MacroblockEncoder
     private readonly InterPrediction _inter = new();
     private byte[] _scratchY = [];
 
+    // Motion per frame of distance (the chosen vector divided by refIdx + 1) of every macroblock in
+    // the current and the previous picture: search starting points, as x264 keeps its last vectors.
+    // Only candidates: the coded predictor still follows the slice rules of 8.4.1.3.
+    private (short X, short Y, bool Valid)[] _motion = [];
+    private (short X, short Y, bool Valid)[] _previousMotion = [];
+
+    /// <summary>Starts a new picture: this picture's motion becomes the previous one's.</summary>
+    public void BeginPicture()
+    {
+        int n = _state.MbCount;
+        if (_motion.Length != n)
+        {
+            _motion = new (short, short, bool)[n];
+            _previousMotion = new (short, short, bool)[n];
+        }
+
+        (_motion, _previousMotion) = (_previousMotion, _motion);
+        Array.Clear(_motion);
+    }
+
+    private void RecordMotion(int refIdx, (int X, int Y) mv) => _motion[Mb.Address] = ((short)(mv.X / (refIdx + 1)), (short)(mv.Y / (refIdx + 1)), true);
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void ChooseInter()
     {
         Macroblock mb = Mb;
@@ -18,24 +42,129 @@ internal sealed partial class MacroblockEncoder
         _mvp.Assigned = 0;
         (int X, int Y) skip = _mvp.PredictSkip();
 
-        // P_Skip probe (x264's fast skip): if the skip prediction leaves nothing worth coding, stop here.
-        PredictInter(0, x, y, 16, 16, skip.X, skip.Y);
-        CodeInterLuma();
-        CodeChroma(intra: false);
-        if (mb.CodedBlockPattern == 0)
+        // P_Skip probe (x264's fast skip): if the skip prediction leaves nothing worth coding, stop
+        // here. Probed only when the full-sample SAD is small enough for that to be possible.
+        if (SkipPossible(x, y, skip))
         {
-            SetSkip();
+            PredictInter(0, x, y, 16, 16, skip.X, skip.Y);
+            CodeInterLuma();
+            CodeChroma(intra: false);
+            if (mb.CodedBlockPattern == 0)
+            {
+                SetSkip();
+                RecordMotion(0, skip);
+                return;
+            }
+        }
+
+        int lambda = Lambda;
+        _mvp.Assigned = 0;
+        int interCost = SearchPartition(x, y, 0, 0, 16, 16, 0) + lambda;
+        MacroblockKind kind = MacroblockKind.P16x16;
+        _bestParts.AsSpan().CopyTo(_chosenParts);
+        if (Options.InterPartitions)
+        {
+            // mb_type bits (ue 1, 2, 3) plus the extra ref_idx and sub_mb_type syntax of each shape.
+            (MacroblockKind Kind, int Bits)[] shapes = [(MacroblockKind.P16x8, 3), (MacroblockKind.P8x16, 3), (MacroblockKind.P8x8, 7)];
+            foreach ((MacroblockKind shape, int bits) in shapes)
+            {
+                int c = SearchShape(x, y, shape) + (lambda * bits);
+                if (c < interCost)
+                {
+                    interCost = c;
+                    kind = shape;
+                    _bestParts.AsSpan().CopyTo(_chosenParts);
+                }
+            }
+        }
+
+        if (IntraCheaper(interCost))
+        {
+            ChooseIntra(Options.Intra4x4InP, out _);
             return;
         }
 
+        mb.Kind = kind;
+        mb.CodedBlockPattern = 0;
+        int parts = PartitionCount(kind);
+        for (int i = 0; i < parts; i++)
+        {
+            Partition p = _chosenParts[i];
+            int slot = i * 4;
+            mb.Mvd[2 * slot] = p.Mv.X - p.Mvp.X;
+            mb.Mvd[(2 * slot) + 1] = p.Mv.Y - p.Mvp.Y;
+            if (kind == MacroblockKind.P8x8)
+            {
+                mb.RefIdx[i] = p.Ref;
+            }
+            else
+            {
+                // 16x16 and two-partition shapes: RefIdx per partition (the reconstructor reads 0 and 1).
+                mb.RefIdx[i] = p.Ref;
+                if (parts == 1)
+                {
+                    mb.RefIdx[1] = mb.RefIdx[2] = mb.RefIdx[3] = p.Ref;
+                }
+            }
+
+            PredictInter(p.Ref, x + p.X, y + p.Y, p.W, p.H, p.Mv.X, p.Mv.Y);
+        }
+
+        RecordMotion(_chosenParts[0].Ref, _chosenParts[0].Mv);
+        CodeInterLuma();
+        CodeChroma(intra: false);
+        if (kind == MacroblockKind.P16x16 && mb.CodedBlockPattern == 0 && _chosenParts[0].Ref == 0 && _chosenParts[0].Mv == skip)
+        {
+            SetSkip();
+        }
+    }
+
+    /// <summary>One motion partition of the macroblock under test (position relative to the macroblock).</summary>
+    private readonly record struct Partition(int X, int Y, int W, int H, int Ref, (int X, int Y) Mv, (int X, int Y) Mvp);
+
+    private readonly Partition[] _bestParts = new Partition[4];
+    private readonly Partition[] _chosenParts = new Partition[4];
+
+    private static int PartitionCount(MacroblockKind kind) => kind switch
+    {
+        MacroblockKind.P16x16 => 1,
+        MacroblockKind.P16x8 or MacroblockKind.P8x16 => 2,
+        _ => 4,
+    };
+
+    // Searches every partition of a shape in decoding order (later predictors depend on earlier motion).
+    private int SearchShape(int x, int y, MacroblockKind shape)
+    {
+        _mvp.Assigned = 0;
+        int cost = 0;
+        for (int i = 0; i < PartitionCount(shape); i++)
+        {
+            (int px, int py, int pw, int ph) = shape switch
+            {
+                MacroblockKind.P16x8 => (0, i * 8, 16, 8),
+                MacroblockKind.P8x16 => (i * 8, 0, 8, 16),
+                _ => ((i & 1) * 8, (i >> 1) * 8, 8, 8),
+            };
+            cost += SearchPartition(x, y, px, py, pw, ph, i);
+        }
+
+        return cost;
+    }
+
+    /// <summary>
+    /// Motion search of one partition over every reference: full-sample search per reference, the
+    /// best refined to quarter samples when enabled. Records the result in _bestParts[index] and in
+    /// the predictor's state; returns SATD + λ·(mvd + ref_idx bits).
+    /// </summary>
+    private int SearchPartition(int x, int y, int px, int py, int pw, int ph, int index)
+    {
         int lambda = Lambda;
         int bestRef = 0, bestCost = int.MaxValue;
         (int X, int Y) bestMv = (0, 0), bestMvp = (0, 0);
         for (int r = 0; r < NumRefIdxActive; r++)
         {
-            (int X, int Y) mvp = _mvp.Predict(0, 0, 16, 16, r);
-            int refBits = NumRefIdxActive > 2 ? RbspWriter.UeLength((uint)r) : NumRefIdxActive == 2 ? 1 : 0;
-            (int X, int Y) mv = FullPelSearch(References[r], x, y, mvp, lambda * refBits, out int cost);
+            (int X, int Y) mvp = _mvp.Predict(px, py, pw, ph, r);
+            (int X, int Y) mv = FullPelSearch(References[r], x + px, y + py, pw, ph, mvp, r, lambda * RefBits(r), out int cost);
             if (cost < bestCost)
             {
                 bestCost = cost;
@@ -45,33 +174,26 @@ internal sealed partial class MacroblockEncoder
             }
         }
 
-        int bestRefBits = NumRefIdxActive > 2 ? RbspWriter.UeLength((uint)bestRef) : NumRefIdxActive == 2 ? 1 : 0;
-        int interCost = Options.QuarterPel
-            ? SubPelRefine(bestRef, x, y, ref bestMv, bestMvp, lambda * bestRefBits)
-            : FullPelSatd(References[bestRef], x, y, bestMv) + (lambda * (MvdBits(bestMv, bestMvp) + bestRefBits));
+        int refCost = lambda * RefBits(bestRef);
+        int satd = Options.QuarterPel
+            ? SubPelRefine(bestRef, x + px, y + py, pw, ph, ref bestMv, bestMvp, refCost)
+            : FullPelSatd(References[bestRef], x + px, y + py, pw, ph, bestMv) + (lambda * MvdBits(bestMv, bestMvp)) + refCost;
+        _mvp.Assign(px, py, pw, ph, bestRef, bestMv.X, bestMv.Y);
+        _bestParts[index] = new Partition(px, py, pw, ph, bestRef, bestMv, bestMvp);
+        return satd;
+    }
 
-        if (IntraCheaper(interCost + lambda))
-        {
-            ChooseIntra(Options.Intra4x4InP, out _);
-            return;
-        }
+    private int RefBits(int r) => NumRefIdxActive > 2 ? RbspWriter.UeLength((uint)r) : NumRefIdxActive == 2 ? 1 : 0;
 
-        mb.Kind = MacroblockKind.P16x16;
-        mb.CodedBlockPattern = 0;
-        for (int i = 0; i < 4; i++)
-        {
-            mb.RefIdx[i] = bestRef;
-        }
-
-        mb.Mvd[0] = bestMv.X - bestMvp.X;
-        mb.Mvd[1] = bestMv.Y - bestMvp.Y;
-        PredictInter(bestRef, x, y, 16, 16, bestMv.X, bestMv.Y);
-        CodeInterLuma();
-        CodeChroma(intra: false);
-        if (mb.CodedBlockPattern == 0 && bestRef == 0 && bestMv == skip)
-        {
-            SetSkip();
-        }
+    // A residual quantizes to nothing only if every 4x4 DC stays below about a quantizer step
+    // (5/6 of it with the inter rounding); a SAD above 16 such blocks' worth rules the skip out.
+    private bool SkipPossible(int x, int y, (int X, int Y) skip)
+    {
+        ReferenceFrame r = References[0];
+        int stride = Stride;
+        int sad = Distortion.Sad16(SourceY, (y * stride) + x, stride, r.PaddedY, r.Offset(x + (skip.X >> 2), y + (skip.Y >> 2)), r.Stride, 16);
+        double step = 0.625 * Math.Pow(2, Qp / 6.0);
+        return sad <= 16 * 4 * step;
     }
 
     private void SetSkip()
@@ -84,6 +206,7 @@ internal sealed partial class MacroblockEncoder
     }
 
     // Whether the best Intra 16x16 (or Intra 4x4 when enabled) beats the inter cost.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private bool IntraCheaper(int interCost)
     {
         var n = IntraNeighbours(Mb.Address);
@@ -113,9 +236,23 @@ internal sealed partial class MacroblockEncoder
     // Writes the prediction of a partition from reference ref with motion (mvx, mvy) into the picture.
     private void PredictInter(int refIdx, int x, int y, int w, int h, int mvx, int mvy)
     {
-        DecodedPicture reference = References[refIdx].Picture;
+        ReferenceFrame r = References[refIdx];
+        DecodedPicture reference = r.Picture;
         int stride = Stride, cs = stride / 2;
-        _inter.PredictLuma(reference, Picture.Y, stride, x, y, w, h, mvx, mvy);
+        if (((mvx | mvy) & 3) == 0 && Math.Abs(mvx >> 2) <= ReferenceFrame.Pad - 16 && Math.Abs(mvy >> 2) <= ReferenceFrame.Pad - 16)
+        {
+            // Full-sample motion: the edge-extended copy already holds the clamped samples (8-239, 8-240).
+            int src = r.Offset(x + (mvx >> 2), y + (mvy >> 2));
+            for (int j = 0; j < h; j++)
+            {
+                r.PaddedY.AsSpan(src + (j * r.Stride), w).CopyTo(Picture.Y.AsSpan(((y + j) * stride) + x));
+            }
+        }
+        else
+        {
+            _inter.PredictLuma(reference, Picture.Y, stride, x, y, w, h, mvx, mvy);
+        }
+
         InterPrediction.PredictChroma(reference.U, cs, reference.Height / 2, Picture.U, cs, x / 2, y / 2, w / 2, h / 2, mvx, mvy);
         InterPrediction.PredictChroma(reference.V, cs, reference.Height / 2, Picture.V, cs, x / 2, y / 2, w / 2, h / 2, mvx, mvy);
     }
@@ -124,16 +261,19 @@ internal sealed partial class MacroblockEncoder
     /// Small-diamond full-sample search (x264's --me dia) from the better of the rounded predictor and
     /// zero motion; cost SAD + λ·mvd bits + <paramref name="refCost"/>. Returns quarter-sample units.
     /// </summary>
-    private (int X, int Y) FullPelSearch(ReferenceFrame reference, int x, int y, (int X, int Y) mvp, int refCost, out int bestCost)
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private (int X, int Y) FullPelSearch(ReferenceFrame reference, int x, int y, int w, int h, (int X, int Y) mvp, int refIdx, int refCost, out int bestCost)
     {
         int stride = Stride;
         int srcOff = (y * stride) + x;
         int lambda = Lambda;
-        int minX = -32 - x, maxX = Picture.Width - 16 + 32 - x;
-        int minY = -32 - y, maxY = Picture.Height - 16 + 32 - y;
+        int minX = -32 - x, maxX = Picture.Width - w + 32 - x;
+        int minY = -32 - y, maxY = Picture.Height - h + 32 - y;
         int range = Options.SearchRange;
 
-        int Cost(int mx, int my) => Distortion.Sad16(SourceY, srcOff, stride, reference.PaddedY, reference.Offset(x + mx, y + my), reference.Stride, 16)
+        int Cost(int mx, int my) => (w == 16
+                ? Distortion.Sad16(SourceY, srcOff, stride, reference.PaddedY, reference.Offset(x + mx, y + my), reference.Stride, h)
+                : Distortion.Sad(SourceY, srcOff, stride, reference.PaddedY, reference.Offset(x + mx, y + my), reference.Stride, w, h))
             + (lambda * (RbspWriter.SeLength((mx * 4) - mvp.X) + RbspWriter.SeLength((my * 4) - mvp.Y))) + refCost;
 
         int sx = Math.Clamp((mvp.X + 2) >> 2, minX, maxX), sy = Math.Clamp((mvp.Y + 2) >> 2, minY, maxY);
@@ -147,6 +287,32 @@ internal sealed partial class MacroblockEncoder
                 bestCost = zero;
                 bx = 0;
                 by = 0;
+            }
+        }
+
+        // Candidates: neighbours' and the co-located macroblock's last motion, scaled to this reference.
+        int a = Mb.Address, mbw = _state.WidthInMbs, mbx = a % mbw;
+        Span<int> around = [mbx > 0 ? a - 1 : -1, a - mbw, mbx < mbw - 1 ? a - mbw + 1 : -1, mbx > 0 ? a - mbw - 1 : -1];
+        for (int i = 0; i < 6; i++)
+        {
+            var m = i < 4 ? (around[i] >= 0 ? _motion[around[i]] : default) : i == 4 ? _previousMotion[a] : (a + mbw < _previousMotion.Length ? _previousMotion[a + mbw] : default);
+            if (!m.Valid)
+            {
+                continue;
+            }
+
+            int tx = Math.Clamp(((m.X * (refIdx + 1)) + 2) >> 2, minX, maxX), ty = Math.Clamp(((m.Y * (refIdx + 1)) + 2) >> 2, minY, maxY);
+            if (tx == bx && ty == by)
+            {
+                continue;
+            }
+
+            int c = Cost(tx, ty);
+            if (c < bestCost)
+            {
+                bestCost = c;
+                bx = tx;
+                by = ty;
             }
         }
 
@@ -183,14 +349,15 @@ internal sealed partial class MacroblockEncoder
         return (bx * 4, by * 4);
     }
 
-    private int FullPelSatd(ReferenceFrame reference, int x, int y, (int X, int Y) mv)
+    private int FullPelSatd(ReferenceFrame reference, int x, int y, int w, int h, (int X, int Y) mv)
     {
         int stride = Stride;
-        return Distortion.Satd(SourceY, (y * stride) + x, stride, reference.PaddedY, reference.Offset(x + (mv.X >> 2), y + (mv.Y >> 2)), reference.Stride, 16, 16);
+        return Distortion.Satd(SourceY, (y * stride) + x, stride, reference.PaddedY, reference.Offset(x + (mv.X >> 2), y + (mv.Y >> 2)), reference.Stride, w, h);
     }
 
     // Half- then quarter-sample refinement around mv by SATD of the interpolated prediction; returns the cost.
-    private int SubPelRefine(int refIdx, int x, int y, ref (int X, int Y) mv, (int X, int Y) mvp, int refCost)
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private int SubPelRefine(int refIdx, int x, int y, int w, int h, ref (int X, int Y) mv, (int X, int Y) mvp, int refCost)
     {
         int stride = Stride;
         if (_scratchY.Length != Picture.Y.Length)
@@ -203,8 +370,8 @@ internal sealed partial class MacroblockEncoder
         int lambda = Lambda;
         int Cost(int mx, int my)
         {
-            _inter.PredictLuma(reference, _scratchY, stride, x, y, 16, 16, mx, my);
-            return Distortion.Satd(SourceY, srcOff, stride, _scratchY, srcOff, stride, 16, 16) + (lambda * (RbspWriter.SeLength(mx - mvp.X) + RbspWriter.SeLength(my - mvp.Y))) + refCost;
+            _inter.PredictLuma(reference, _scratchY, stride, x, y, w, h, mx, my);
+            return Distortion.Satd(SourceY, srcOff, stride, _scratchY, srcOff, stride, w, h) + (lambda * (RbspWriter.SeLength(mx - mvp.X) + RbspWriter.SeLength(my - mvp.Y))) + refCost;
         }
 
         int best = Cost(mv.X, mv.Y);

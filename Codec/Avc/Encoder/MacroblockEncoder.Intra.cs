@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 namespace JpegLm.Codec.Avc.Encoder;
 
 /// <summary>Intra mode decision and coding: Intra 16x16, Intra 4x4 and chroma (clause 8.3).</summary>
@@ -22,6 +23,7 @@ internal sealed partial class MacroblockEncoder
     /// Chooses Intra 16x16 or (when allowed) Intra 4x4, codes the residual into <see cref="Mb"/> and
     /// returns the decision cost (SATD + λ·bits) in <paramref name="cost"/>.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void ChooseIntra(bool allowI4x4, out int cost)
     {
         Macroblock mb = Mb;
@@ -80,6 +82,7 @@ internal sealed partial class MacroblockEncoder
     // Tries Intra 4x4 block by block (each block predicts from the reconstruction of the ones before
     // it); stops early once the running cost exceeds the Intra 16x16 cost. Leaves modes and levels
     // in _i4Modes / _i4Levels and sets cbp bits 0..3 and LumaNonZero on the record.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private int TryIntra4x4((bool Left, bool Top, bool TopLeft, bool TopRight) n, int lumaOff, int limit)
     {
         Macroblock mb = Mb;
@@ -153,6 +156,7 @@ internal sealed partial class MacroblockEncoder
     private static int BlockIndexOf(int raster) => ((raster >> 3) << 3) | (((raster >> 1) & 1) << 2) | (((raster >> 2) & 1) << 1) | (raster & 1);
 
     // Intra 16x16 residual: DC of every 4x4 through the Hadamard, AC coded only when any is nonzero.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void CodeIntra16x16((bool Left, bool Top, bool TopLeft, bool TopRight) n, int lumaOff)
     {
         Macroblock mb = Mb;

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 namespace JpegLm.Codec.Avc.Encoder;
 
 /// <summary>
@@ -8,6 +9,7 @@ namespace JpegLm.Codec.Avc.Encoder;
 /// decoder rebuilds. Prediction is tried directly in the picture being reconstructed; the final
 /// reconstruction overwrites every trial.
 /// </summary>
+[SkipLocalsInit]
 internal sealed partial class MacroblockEncoder
 {
     private readonly PictureState _state;
@@ -117,6 +119,7 @@ internal sealed partial class MacroblockEncoder
     private (int X, int Y) MbOrigin(int addr) => (addr % _state.WidthInMbs * 16, addr / _state.WidthInMbs * 16);
 
     // Residual of a 4x4 block: source minus the prediction now in the picture, forward transformed.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Residual4x4(byte[] src, byte[] pred, int off, int stride, Span<int> d)
     {
         for (int y = 0; y < 4; y++)
@@ -136,6 +139,7 @@ internal sealed partial class MacroblockEncoder
     /// into the record, coded_block_pattern bits 4..5. Inter blocks whose AC is only a few scattered
     /// ±1 levels are dropped (decimation).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void CodeChroma(bool intra)
     {
         Macroblock mb = Mb;
@@ -186,6 +190,7 @@ internal sealed partial class MacroblockEncoder
     /// Inter luma residual against the prediction now in the picture: 16 4x4 blocks, decimated per
     /// 8x8 (score &lt; 4) and per macroblock (score &lt; 6) as x264 does; sets cbp bits 0..3.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void CodeInterLuma()
     {
         Macroblock mb = Mb;
@@ -194,6 +199,7 @@ internal sealed partial class MacroblockEncoder
         int origin = (y * stride) + x;
         int nonZero = 0, total = 0;
         Span<int> score8 = stackalloc int[4];
+        score8.Clear();
         for (int raster = 0; raster < 16; raster++)
         {
             Span<int> c = mb.Luma.AsSpan(raster * 16, 16);

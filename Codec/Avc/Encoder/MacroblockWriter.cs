@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using JpegLm.Codec.Bitstream;
 
 namespace JpegLm.Codec.Avc.Encoder;
@@ -63,6 +64,7 @@ internal sealed class MacroblockWriter
     }
 
     /// <summary>Writes a macroblock that is not P_Skip (the caller writes mb_skip_run before it in P slices).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Write(RbspWriter w, Macroblock mb, bool intraSlice, int predQp)
     {
         Commit(mb);
@@ -181,6 +183,7 @@ internal sealed class MacroblockWriter
         return Math.Min(modeA, modeB);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void WriteResidual(RbspWriter w, Macroblock mb)
     {
         int a = mb.Address;

@@ -16,7 +16,11 @@ public sealed unsafe partial class CpuKernels : IKernels
     public CpuKernels(IGemm? gemm = null)
     {
         Gemm = gemm ?? (IGemm?)OpenBlasGemm.TryCreate() ?? new ManagedGemm();
+        _blockGemm = gemm as ManagedGemm ?? new ManagedGemm();
     }
+
+    // Attention tiles run one task per core, each doing small products on its own thread.
+    private readonly ManagedGemm _blockGemm;
 
     /// <summary>The matrix-multiply implementation in use.</summary>
     public IGemm Gemm { get; }
@@ -24,8 +28,17 @@ public sealed unsafe partial class CpuKernels : IKernels
     /// <inheritdoc/>
     public string Name => $"cpu({Gemm.Name})";
 
+    /// <summary>Elements allocated by this backend so far (freed buffers included): memory accounting for tests and benchmarks.</summary>
+    public long AllocatedElements => Interlocked.Read(ref _allocated);
+
+    private long _allocated;
+
     /// <inheritdoc/>
-    public ITensorBuffer Allocate(long length) => new CpuTensorBuffer(this, length);
+    public ITensorBuffer Allocate(long length)
+    {
+        Interlocked.Add(ref _allocated, length);
+        return new CpuTensorBuffer(this, length);
+    }
 
     /// <summary>The host span behind a CPU tensor (for tests and host-side tools).</summary>
     public static Span<float> Span(Tensor t) => new(Ptr(t), checked((int)t.Length));

@@ -19,6 +19,9 @@ public sealed unsafe class ManagedGemm : IGemm
     /// <summary>Columns of C per task (a multiple of both micro-kernel widths).</summary>
     public const int BlockColumns = 256;
 
+    /// <summary>Rows of C per parallel task (several row blocks share one packed slab of B).</summary>
+    public const int RowsPerTask = 4 * BlockRows;
+
     /// <summary>Depth of one packed slab.</summary>
     public const int BlockDepth = 256;
 
@@ -46,17 +49,26 @@ public sealed unsafe class ManagedGemm : IGemm
     /// <inheritdoc/>
     public void Sgemm(bool transposeA, bool transposeB, int m, int n, int k, float alpha,
         float* a, int lda, float* b, int ldb, float beta, float* c, int ldc)
+        => Run(transposeA, transposeB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, parallel: true);
+
+    /// <summary>The same product on the calling thread only (for callers that already run one task per core).</summary>
+    public void SgemmOnThisThread(bool transposeA, bool transposeB, int m, int n, int k, float alpha,
+        float* a, int lda, float* b, int ldb, float beta, float* c, int ldc)
+        => Run(transposeA, transposeB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, parallel: false);
+
+    private void Run(bool transposeA, bool transposeB, int m, int n, int k, float alpha,
+        float* a, int lda, float* b, int ldb, float beta, float* c, int ldc, bool parallel)
     {
         if (m == 0 || n == 0)
         {
             return;
         }
 
-        int tileRows = (m + BlockRows - 1) / BlockRows;
+        int tileRows = (m + RowsPerTask - 1) / RowsPerTask;
         int tileCols = (n + BlockColumns - 1) / BlockColumns;
         int tasks = tileRows * tileCols;
         var job = new Job(transposeA, transposeB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
-        if (tasks == 1 || (long)m * n * k < 64 * 64 * 64)
+        if (!parallel || tasks == 1 || (long)m * n * k < 64 * 64 * 64)
         {
             for (int t = 0; t < tasks; t++)
             {
@@ -78,10 +90,13 @@ public sealed unsafe class ManagedGemm : IGemm
         public readonly float* A = a, B = b, C = c;
     }
 
+    // One task: rows [tileRow·RowsPerTask, +RowsPerTask) × columns [tileCol·BlockColumns, +BlockColumns).
+    // The packed B slab is reused by every BlockRows-high block of the task's rows.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void RunTile(in Job job, int tileRow, int tileCol)
     {
-        int i0 = tileRow * BlockRows, j0 = tileCol * BlockColumns;
-        int mc = Math.Min(BlockRows, job.M - i0), nc = Math.Min(BlockColumns, job.N - j0);
+        int rowEnd = Math.Min(job.M, (tileRow + 1) * RowsPerTask), j0 = tileCol * BlockColumns;
+        int nc = Math.Min(BlockColumns, job.N - j0);
         t_packA ??= new float[BlockRows * BlockDepth + 64];
         t_packB ??= new float[BlockColumns * BlockDepth + 64];
         float* tile = stackalloc float[8 * 32];
@@ -89,16 +104,23 @@ public sealed unsafe class ManagedGemm : IGemm
         {
             if (job.K == 0)
             {
-                ScaleTile(job, i0, j0, mc, nc);
+                for (int i = tileRow * RowsPerTask; i < rowEnd; i += BlockRows)
+                {
+                    ScaleTile(job, i, j0, Math.Min(BlockRows, rowEnd - i), nc);
+                }
+
                 return;
             }
 
             for (int p0 = 0; p0 < job.K; p0 += BlockDepth)
             {
                 int kc = Math.Min(BlockDepth, job.K - p0);
-                PackA(job, packA, i0, mc, p0, kc);
                 PackB(job, packB, j0, nc, p0, kc);
                 bool first = p0 == 0;
+                for (int i0 = tileRow * RowsPerTask; i0 < rowEnd; i0 += BlockRows)
+                {
+                int mc = Math.Min(BlockRows, rowEnd - i0);
+                PackA(job, packA, i0, mc, p0, kc);
                 for (int jr = 0; jr < nc; jr += _nr)
                 {
                     int nr = Math.Min(_nr, nc - jr);
@@ -119,37 +141,36 @@ public sealed unsafe class ManagedGemm : IGemm
                         StoreTile(job, tile, i0 + ir, j0 + jr, mr, nr, first);
                     }
                 }
+                }
             }
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void StoreTile(in Job job, float* tile, int i, int j, int mr, int nr, bool first)
     {
         float alpha = job.Alpha;
+        bool overwrite = first && job.Beta == 0f;
+        float beta = first ? job.Beta : 1f;
         for (int r = 0; r < mr; r++)
         {
             float* cRow = job.C + (long)(i + r) * job.Ldc + j;
             float* tRow = tile + r * _nr;
-            if (first && job.Beta == 0f)
+            int q = 0;
+            if (Vector256.IsHardwareAccelerated)
             {
-                for (int q = 0; q < nr; q++)
+                var va = Vector256.Create(alpha);
+                var vb = Vector256.Create(beta);
+                for (; q + 8 <= nr; q += 8)
                 {
-                    cRow[q] = alpha * tRow[q];
+                    Vector256<float> t = Vector256.Load(tRow + q) * va;
+                    (overwrite ? t : Vector256.FusedMultiplyAdd(vb, Vector256.Load(cRow + q), t)).Store(cRow + q);
                 }
             }
-            else if (first && job.Beta != 1f)
+
+            for (; q < nr; q++)
             {
-                for (int q = 0; q < nr; q++)
-                {
-                    cRow[q] = job.Beta * cRow[q] + alpha * tRow[q];
-                }
-            }
-            else
-            {
-                for (int q = 0; q < nr; q++)
-                {
-                    cRow[q] += alpha * tRow[q];
-                }
+                cRow[q] = overwrite ? alpha * tRow[q] : beta * cRow[q] + alpha * tRow[q];
             }
         }
     }
@@ -167,9 +188,11 @@ public sealed unsafe class ManagedGemm : IGemm
     }
 
     // Packs op(A)[i0.., p0..] into strips of MR rows: strip s holds, for each p, MR consecutive values.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void PackA(in Job job, float* dst, int i0, int mc, int p0, int kc)
     {
         int mr = _mr;
+        float** rowPtrs = stackalloc float*[8];
         for (int s = 0; s < mc; s += mr)
         {
             int rows = Math.Min(mr, mc - s);
@@ -178,20 +201,21 @@ public sealed unsafe class ManagedGemm : IGemm
             {
                 for (int r = 0; r < mr; r++)
                 {
-                    if (r >= rows)
-                    {
-                        for (int p = 0; p < kc; p++)
-                        {
-                            strip[p * mr + r] = 0f;
-                        }
+                    rowPtrs[r] = r < rows ? job.A + (long)(i0 + s + r) * job.Lda + p0 : null;
+                }
 
-                        continue;
+                for (int p = 0; p < kc; p++)
+                {
+                    float* d = strip + p * mr;
+                    int r = 0;
+                    for (; r < rows; r++)
+                    {
+                        d[r] = rowPtrs[r][p];
                     }
 
-                    float* src = job.A + (long)(i0 + s + r) * job.Lda + p0;
-                    for (int p = 0; p < kc; p++)
+                    for (; r < mr; r++)
                     {
-                        strip[p * mr + r] = src[p];
+                        d[r] = 0f;
                     }
                 }
             }
@@ -217,9 +241,11 @@ public sealed unsafe class ManagedGemm : IGemm
     }
 
     // Packs op(B)[p0.., j0..] into strips of NR columns: strip s holds, for each p, NR consecutive values.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void PackB(in Job job, float* dst, int j0, int nc, int p0, int kc)
     {
         int nr = _nr;
+        float** rows = stackalloc float*[32];
         for (int s = 0; s < nc; s += nr)
         {
             int cols = Math.Min(nr, nc - s);
@@ -251,22 +277,25 @@ public sealed unsafe class ManagedGemm : IGemm
             }
             else
             {
+                // Row j of B is column j of op(B): walk p in the outer loop so the writes stay contiguous
+                // and the NR source rows stream in parallel through L1.
                 for (int q = 0; q < nr; q++)
                 {
-                    if (q >= cols)
-                    {
-                        for (int p = 0; p < kc; p++)
-                        {
-                            strip[p * nr + q] = 0f;
-                        }
+                    rows[q] = q < cols ? job.B + (long)(j0 + s + q) * job.Ldb + p0 : null;
+                }
 
-                        continue;
+                for (int p = 0; p < kc; p++)
+                {
+                    float* d = strip + p * nr;
+                    int q = 0;
+                    for (; q < cols; q++)
+                    {
+                        d[q] = rows[q][p];
                     }
 
-                    float* src = job.B + (long)(j0 + s + q) * job.Ldb + p0;
-                    for (int p = 0; p < kc; p++)
+                    for (; q < nr; q++)
                     {
-                        strip[p * nr + q] = src[p];
+                        d[q] = 0f;
                     }
                 }
             }

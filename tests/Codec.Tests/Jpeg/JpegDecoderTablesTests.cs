@@ -79,3 +79,20 @@ public class JpegDecoderTablesTests
         Assert.Contains("Huffman table 2", e.Message);
     }
 }
+
+/// <summary>The reuse-the-output-image entry point.</summary>
+public class JpegDecoderDecodeIntoTests
+{
+    [Fact]
+    public void DecodeInto_writes_the_same_pixels_and_checks_the_size()
+    {
+        byte[] jpeg = JpegGoldenFiles.Read("cj_prog.jpg");
+        var image = new JpegLm.Codec.Imaging.PixelImage(257, 131, 3);
+        image.Pixels.AsSpan().Fill(7);
+        JpegDecodeResult r = JpegDecoder.DecodeInto(jpeg, image);
+        Assert.Same(image, r.Image);
+        Assert.Equal(JpegGoldenFiles.Get("cj_prog.jpg").Sha256, JpegGoldenFiles.Sha256(image.Pixels));
+        Assert.Throws<ArgumentException>(() => JpegDecoder.DecodeInto(jpeg, new JpegLm.Codec.Imaging.PixelImage(257, 130, 3)));
+        Assert.Throws<ArgumentException>(() => JpegDecoder.DecodeInto(jpeg, new JpegLm.Codec.Imaging.PixelImage(257, 131, 1)));
+    }
+}

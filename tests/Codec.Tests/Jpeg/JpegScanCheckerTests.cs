@@ -149,6 +149,13 @@ public class JpegScanCheckerTests(ITestOutputHelper output)
         }
 
         Assert.Throws<JpegFormatException>(() => JpegScanChecker.CheckFile([]));
+        byte[] huge = JpegLm.Codec.Tokens.JpegProfile.Standard("huge", 65535, 65535, 25, JpegLm.Codec.Tokens.JpegProfile.Grey, 1).ImageHeader();
+        Assert.Throws<JpegFormatException>(() => JpegScanChecker.CheckFile(huge));
+        byte[] large = JpegLm.Codec.Tokens.JpegProfile.Standard("large", 4096, 4096, 25, JpegLm.Codec.Tokens.JpegProfile.Yuv420, 1).ImageHeader();
+        JpegScanReport truncated = JpegScanChecker.CheckFile(large);
+        Assert.Equal(65536, truncated.Issues.Count);
+        Assert.Equal(JpegPatchStatus.Corrupt, truncated.Patches[0]);
+        Assert.Equal(JpegPatchStatus.Missing, truncated.Patches[^1]);
         Assert.Throws<JpegFormatException>(() => JpegScanChecker.CheckFile([0xFF, 0xD8, 0xFF]));
     }
 

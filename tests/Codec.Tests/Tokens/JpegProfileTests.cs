@@ -1,3 +1,4 @@
+using JpegLm.Codec.Imaging;
 using JpegLm.Codec.Jpeg;
 using JpegLm.Codec.Tokens;
 using JpegLm.TestSupport;
@@ -114,5 +115,47 @@ public class JpegProfileTests
         };
         Assert.Equal(file, keep.ToTokenBytes(file));
         Assert.Equal(file, keep.FromTokenBytes(keep.ToTokenBytes(file)));
+    }
+}
+
+public class JpegProfileEncoderTests
+{
+    public static TheoryData<string, int, int, int, int> Profiles => new()
+    {
+        { JpegProfile.Yuv420, 256, 256, 25, 1 },
+        { JpegProfile.Grey, 32, 32, 25, 1 },
+        { JpegProfile.Yuv444, 40, 24, 80, 3 },
+        { JpegProfile.Yuv420, 50, 37, 10, 0 },
+    };
+
+    [Theory]
+    [MemberData(nameof(Profiles))]
+    public void Profile_header_and_tables_equal_the_encoders_and_its_files_strip_restore_and_check(string sub, int w, int h, int q, int ri)
+    {
+        JpegProfile p = JpegProfile.Standard("x", w, h, q, sub, ri);
+        JpegEncoderOptions options = p.EncoderOptions();
+        Assert.Equal(JpegEncoder.WriteHeader(w, h, options), p.ImageHeader());
+        if (sub != JpegProfile.Grey)
+        {
+            Assert.Equal(new JpegEncoder(options).EncodeTables(), p.TablesStream());
+        }
+
+        PixelImage image = SyntheticImages.Make(w, h, 7, 3);
+        if (sub == JpegProfile.Grey)
+        {
+            var grey = new PixelImage(w, h, 1);
+            for (int i = 0; i < w * h; i++)
+            {
+                grey.Pixels[i] = image.Pixels[3 * i];
+            }
+
+            image = grey;
+        }
+
+        byte[] file = JpegEncoder.Encode(image, options);
+        byte[] body = p.ToTokenBytes(file);
+        Assert.Equal(file, p.FromTokenBytes(body));
+        Assert.True(JpegScanChecker.CheckFile(file, p.HuffmanSpecs()).IsValid);
+        Assert.True(JpegScanChecker.CheckScan(body, 0, p.TokenGrammar()).IsValid);
     }
 }

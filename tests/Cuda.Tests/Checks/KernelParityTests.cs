@@ -107,3 +107,28 @@ public sealed class KernelParityTests
         public void Dispose() => inner.Dispose();
     }
 }
+
+/// <summary>The whole-model checks, CPU against CPU (the harness must report exact agreement and learning).</summary>
+public sealed class TrainingCheckTests
+{
+    [Fact]
+    public void One_step_on_identical_backends_agrees_exactly()
+    {
+        using var a = new CpuKernels(new ManagedGemm());
+        using var b = new CpuKernels(new ManagedGemm());
+        StepComparison s = TrainingCheck.CompareOneStep(a, b, TrainingCheck.SmallConfig, 2, 32);
+        Assert.Equal(s.ReferenceLoss, s.CandidateLoss);
+        Assert.InRange(s.ReferenceLoss, 5.0f, 6.0f); // about ln 256 at initialization
+        Assert.Equal(0, s.GradientError);
+        Assert.Equal(0, s.WeightError);
+        Assert.Equal(0, s.UpdateError);
+    }
+
+    [Fact]
+    public void Tiny_training_lowers_the_loss()
+    {
+        using var cpu = new CpuKernels();
+        float[] losses = TrainingCheck.TrainTiny(cpu, TrainingCheck.SmallConfig, 20, batch: 2, length: 32);
+        Assert.True(losses[^1] < 0.8f * losses[0], $"loss {losses[0]} -> {losses[^1]}");
+    }
+}

@@ -62,13 +62,13 @@ public class CpuKernelsGradientTests
     }
 
     [Theory]
-    [InlineData(2, 4, 4, 8)]
-    [InlineData(1, 4, 2, 8)]
-    [InlineData(1, 2, 1, 4)]
-    public void Attention_forward_and_backward_match_float64(int batch, int heads, int kvHeads, int d)
+    [InlineData(2, 4, 4, 8, 6)]
+    [InlineData(1, 4, 2, 8, 6)]
+    [InlineData(1, 2, 1, 4, 6)]
+    [InlineData(1, 2, 1, 4, 70)] // crosses a 64-position tile boundary
+    public void Attention_forward_and_backward_match_float64(int batch, int heads, int kvHeads, int d, int t)
     {
         using var k = NewKernels();
-        const int t = 6;
         float[] q = Random(batch * t * heads * d, 10), kk = Random(batch * t * kvHeads * d, 11), v = Random(batch * t * kvHeads * d, 12);
         float[] dy = Random(q.Length, 13);
         var shape = AttentionShape.Training(batch, t, heads, kvHeads, d);
@@ -81,12 +81,14 @@ public class CpuKernelsGradientTests
             [D(q), D(kk), D(v)], [Get(k, dq), Get(k, dk), Get(k, dv)]);
     }
 
-    [Fact]
-    public void Attention_across_key_blocks_and_with_a_cache_matches_float64()
+    [Theory]
+    [InlineData(3)] // decoding: row-wise path
+    [InlineData(70)] // prefill after a prefix: tiled path with queries offset from the keys
+    public void Attention_across_key_blocks_and_with_a_cache_matches_float64(int tq)
     {
         using var k = NewKernels();
-        // 150 keys cross two block boundaries; 3 new queries read a cache of capacity 160.
-        const int batch = 2, tq = 3, tk = 150, cap = 160, heads = 2, kvHeads = 1, d = 8;
+        // 150 keys cross two tile boundaries; tq new queries read a cache of capacity 160.
+        const int batch = 2, tk = 150, cap = 160, heads = 2, kvHeads = 1, d = 8;
         float[] q = Random(batch * tq * heads * d, 14), kk = Random(batch * cap * kvHeads * d, 15), v = Random(batch * cap * kvHeads * d, 16);
         var shape = new AttentionShape(batch, tq, tk, cap, heads, kvHeads, d);
         Tensor to = Put(k, new float[q.Length]);

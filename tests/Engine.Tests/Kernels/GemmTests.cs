@@ -12,6 +12,7 @@ public class GemmTests
         { true, false, 45, 290, 101, 0.5f },
         { true, true, 200, 17, 513, 0f },
         { false, true, 130, 520, 64, 1f },
+        { false, true, 800, 70, 33, 0.5f }, // several row groups per column tile
     };
 
     private static unsafe float[] Run(IGemm gemm, bool ta, bool tb, int m, int n, int k, float beta, ulong seed)

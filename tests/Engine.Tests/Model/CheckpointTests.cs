@@ -72,6 +72,24 @@ public class CheckpointTests
     }
 
     [Fact]
+    public void Hugging_face_config_fields_parse_and_unsupported_variants_are_refused()
+    {
+        const string json = """
+            {"architectures":["LlamaForCausalLM"],"hidden_size":64,"intermediate_size":172,"num_hidden_layers":2,
+             "num_attention_heads":4,"num_key_value_heads":2,"rms_norm_eps":1e-05,"rope_theta":500000.0,"vocab_size":300,
+             "max_position_embeddings":2048,"tie_word_embeddings":true,"model_type":"llama","torch_dtype":"bfloat16",
+             "hidden_act":"silu","rope_scaling":null,"bos_token_id":1,"eos_token_id":2}
+            """;
+        LlamaConfig c = LlamaConfig.FromJson(json);
+        Assert.Equal((64, 172, 2, 4, 2, 16, 300, 2048, true, 2), (c.HiddenSize, c.IntermediateSize, c.NumHiddenLayers, c.NumAttentionHeads, c.KvHeads, c.HeadDim, c.VocabSize, c.MaxPositionEmbeddings, c.TieWordEmbeddings, c.EosTokenId));
+        Assert.Equal(1e-5f, c.RmsNormEps);
+        Assert.Equal(500000f, c.RopeTheta);
+        Assert.Equal(c, LlamaConfig.FromJson(c.ToJson()) with { RopeScaling = c.RopeScaling, Architectures = c.Architectures });
+        Assert.Throws<ArgumentException>(() => LlamaConfig.FromJson(json.Replace("\"rope_scaling\":null", "\"rope_scaling\":{\"type\":\"linear\",\"factor\":2.0}", StringComparison.Ordinal)));
+        Assert.Throws<ArgumentException>(() => LlamaConfig.FromJson(json.Replace("\"num_key_value_heads\":2", "\"num_key_value_heads\":3", StringComparison.Ordinal)));
+    }
+
+    [Fact]
     public void Malformed_safetensors_files_are_rejected_with_a_position()
     {
         string dir = TestPaths.NewTempDirectory();

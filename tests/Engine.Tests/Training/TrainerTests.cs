@@ -65,6 +65,19 @@ public class TrainerTests
     }
 
     [Fact]
+    public void Training_allocates_exactly_what_the_memory_model_predicts()
+    {
+        var kernels = new CpuKernels();
+        LlamaConfig config = LlamaModelTests.Tiny(kvHeads: 1);
+        using var model = new LlamaModel(config, kernels);
+        model.InitializeWeights(1);
+        using var trainer = new Trainer(model, Options, Data(300, 1));
+        trainer.TrainStep();
+        // + 1: the trainer's one-element buffer for the gradient norm.
+        Assert.Equal(LlamaModel.TrainingMemoryBytes(config, Options.BatchSize, Options.SequenceLength) / 4 + 1, kernels.AllocatedElements);
+    }
+
+    [Fact]
     public void Learning_rate_warms_up_linearly_then_decays_by_cosine_to_the_minimum()
     {
         var o = new TrainerOptions { LearningRate = 1f, MinLearningRate = 0.1f, WarmupSteps = 10, MaxSteps = 110 };

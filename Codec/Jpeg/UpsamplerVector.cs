@@ -1,0 +1,74 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace JpegLm.Codec.Jpeg;
+
+/// <summary>
+/// The interior of the triangle-filter rows of <see cref="Upsampler"/>, eight input samples per step in
+/// 16-bit lanes (sums stay below 2^12). The same integer formulas as the scalar code, so identical output;
+/// the scalar code does the edges and the tails.
+/// </summary>
+internal static class UpsamplerVector
+{
+    public static bool IsSupported => Sse41.IsSupported;
+
+    /// <summary>colSums[i] = 3·near[i] + far[i] for i in 0..n−1.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static unsafe void ColumnSums(byte* near, byte* far, short* sums, int n)
+    {
+        int i = 0;
+        for (; i + 8 <= n; i += 8)
+        {
+            Vector128<short> a = Sse41.ConvertToVector128Int16(near + i), b = Sse41.ConvertToVector128Int16(far + i);
+            Sse2.Store(sums + i, Sse2.Add(Sse2.Add(a, Sse2.ShiftLeftLogical(a, 1)), b));
+        }
+
+        for (; i < n; i++)
+        {
+            sums[i] = (short)((near[i] * 3) + far[i]);
+        }
+    }
+
+    /// <summary>
+    /// Output pairs 2i, 2i+1 for i in 1..(returned value − 1) of the 2:2 filter: (3·s[i] + s[i−1] + 8) >> 4 and
+    /// (3·s[i] + s[i+1] + 7) >> 4. Returns the first i not done.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static unsafe int H2V2Interior(short* sums, byte* dst, int n)
+    {
+        int i = 1;
+        Vector128<short> eight = Vector128.Create((short)8), seven = Vector128.Create((short)7);
+        for (; i + 9 <= n; i += 8)
+        {
+            Vector128<short> cur = Sse2.LoadVector128(sums + i);
+            Vector128<short> cur3 = Sse2.Add(cur, Sse2.ShiftLeftLogical(cur, 1));
+            Vector128<short> even = Sse2.ShiftRightArithmetic(Sse2.Add(Sse2.Add(cur3, Sse2.LoadVector128(sums + i - 1)), eight), 4);
+            Vector128<short> odd = Sse2.ShiftRightArithmetic(Sse2.Add(Sse2.Add(cur3, Sse2.LoadVector128(sums + i + 1)), seven), 4);
+            Sse2.Store(dst + (2 * i), Sse2.PackUnsignedSaturate(Sse2.UnpackLow(even, odd), Sse2.UnpackHigh(even, odd)));
+        }
+
+        return i;
+    }
+
+    /// <summary>
+    /// Output pairs 2i, 2i+1 for i in 1..(returned value − 1) of the 2:1 filter: (3·s[i] + s[i−1] + 1) >> 2 and
+    /// (3·s[i] + s[i+1] + 2) >> 2. Returns the first i not done.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static unsafe int H2V1Interior(byte* src, byte* dst, int n)
+    {
+        int i = 1;
+        Vector128<short> one = Vector128.Create((short)1), two = Vector128.Create((short)2);
+        for (; i + 9 <= n; i += 8)
+        {
+            Vector128<short> cur = Sse41.ConvertToVector128Int16(src + i);
+            Vector128<short> cur3 = Sse2.Add(cur, Sse2.ShiftLeftLogical(cur, 1));
+            Vector128<short> even = Sse2.ShiftRightArithmetic(Sse2.Add(Sse2.Add(cur3, Sse41.ConvertToVector128Int16(src + i - 1)), one), 2);
+            Vector128<short> odd = Sse2.ShiftRightArithmetic(Sse2.Add(Sse2.Add(cur3, Sse41.ConvertToVector128Int16(src + i + 1)), two), 2);
+            Sse2.Store(dst + (2 * i), Sse2.PackUnsignedSaturate(Sse2.UnpackLow(even, odd), Sse2.UnpackHigh(even, odd)));
+        }
+
+        return i;
+    }
+}
