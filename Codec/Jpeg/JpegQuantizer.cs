@@ -13,6 +13,7 @@ namespace JpegLm.Codec.Jpeg;
 /// m = ⌈2^s / d⌉, s = 15 + ⌈log2 d⌉, and n·m fits in 32 bits (checked exhaustively by a test).
 /// Output goes out in zig-zag order with a bit mask of the nonzero coefficients for the entropy coder.
 /// </summary>
+[SkipLocalsInit] // the stack block is fully written before use
 internal sealed class JpegQuantizer
 {
     private readonly int[] _divisors = new int[64];

@@ -12,6 +12,7 @@ namespace JpegLm.Codec.Jpeg;
 /// after a statistics pass over stored coefficients when the tables are optimized). All working
 /// memory is kept between images; nothing is allocated per block or per MCU.
 /// </summary>
+[SkipLocalsInit] // block buffers on the stack are always fully written before use
 internal sealed class JpegScanEncoder
 {
     private readonly JpegQuantizer _lumaQuantizer;
@@ -83,6 +84,7 @@ internal sealed class JpegScanEncoder
     {
         int lumaBlocks = layout.MaxH * layout.MaxV;
         Span<int> lastDc = stackalloc int[3];
+        lastDc.Clear();
         int restartsToGo = restartInterval;
         for (int mcu = 0; mcu < layout.McuCount; mcu++)
         {
@@ -263,7 +265,7 @@ internal sealed class JpegScanEncoder
     {
         if (vectorize && quantizer.IsVectorized)
         {
-            Rows8 rows = default;
+            Unsafe.SkipInit(out Rows8 rows);
             ref Vector256<int> r0 = ref Unsafe.As<Rows8, Vector256<int>>(ref rows);
             fixed (byte* p = &plane[offset])
             {
