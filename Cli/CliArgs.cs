@@ -81,21 +81,7 @@ public sealed class CliArgs
     public string Required(string name) => String(name) ?? throw new UsageException($"missing option --{name}");
 
     /// <summary>An integer option in [min, max].</summary>
-    public int Int(string name, int fallback, int min = int.MinValue, int max = int.MaxValue)
-    {
-        string? s = String(name);
-        if (s == null)
-        {
-            return fallback;
-        }
-
-        if (!int.TryParse(s, NumberStyles.Integer, CultureInfo.InvariantCulture, out int v) || v < min || v > max)
-        {
-            throw new UsageException($"option --{name} must be an integer in {min}..{max}, got '{s}'");
-        }
-
-        return v;
-    }
+    public int Int(string name, int fallback, int min = int.MinValue, int max = int.MaxValue) => (int)Long(name, fallback, min, max);
 
     /// <summary>A 64-bit integer option.</summary>
     public long Long(string name, long fallback, long min = long.MinValue, long max = long.MaxValue)

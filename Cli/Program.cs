@@ -8,9 +8,24 @@ public static class Program
     /// <summary>Every command, in the order <c>jpeglm --help</c> lists them.</summary>
     public static IReadOnlyList<ICliCommand> Commands { get; } =
     [
-        new VersionCommand(),
+        new EncodeCommand(),
         new DecodeCommand(),
+        new CheckCommand(),
+        new PrepareCommand(),
+        new TrainCommand(),
+        new SampleCommand(),
+        new EvalCommand(),
+        new ScoreCommand(),
+        new DemoCommand(),
+        new BenchJpegCommand(),
+        new GpuCheckCommand(),
+        new VersionCommand(),
+        new AvcDecodeCommand(),
+        new AvcCheckCommand(),
+        new AvcEncodeCommand(),
+        new BenchTokensCommand(),
         new BenchJpegDecodeCommand(),
+        new BenchEngineCommand(),
     ];
 
     /// <summary>Runs <c>jpeglm ARGS</c> and returns the exit code.</summary>

@@ -5,8 +5,8 @@ namespace JpegLm.Cli.Commands;
 
 /// <summary>
 /// <c>jpeglm decode IN OUT</c>: decodes a compressed file to pixels. The input kind is chosen by the
-/// input's extension (falling back to its first bytes); JPEG today, H.264 elementary streams to be
-/// added beside it. The output format follows OUT's extension.
+/// input's extension (falling back to its first bytes): JPEG, or H.264 elementary streams
+/// (.264/.h264/.jsv/.26l). The output format follows OUT's extension.
 /// </summary>
 internal sealed class DecodeCommand : ICliCommand
 {
@@ -15,7 +15,7 @@ internal sealed class DecodeCommand : ICliCommand
 
     public string Name => "decode";
 
-    public string Summary => "decode a JPEG to PNG/PPM/PGM";
+    public string Summary => "decode a JPEG to PNG/PPM/PGM, or an H.264 stream to YUV/Y4M";
 
     public string Usage => """
         jpeglm decode IN.jpg OUT.(png|ppm|pgm) [--tables TABLES.jpg] [--tolerant] [--max-pixels N]
@@ -23,7 +23,9 @@ internal sealed class DecodeCommand : ICliCommand
           --tables FILE    DQT/DHT for an image-only (Motion-JPEG style) stream: a tables-only stream or any JPEG
           --tolerant       paint corrupt restart intervals grey, list them on stderr, and still write the image
           --max-pixels N   refuse frames larger than N pixels (default 100000000)
-        Exit codes: 0 decoded, 1 bad input (the message names the byte offset), 2 usage.
+        jpeglm decode IN.(264|h264|jsv|26l) OUT.(yuv|y4m)
+          Decodes an H.264 baseline Annex B stream; frames in output order, cropped, raw yuv420p or Y4M.
+        Exit codes: 0 decoded, 1 bad input (the message names the byte offset / frame / macroblock), 2 usage.
         """;
 
     public int Run(IReadOnlyList<string> args, TextWriter stdout, TextWriter stderr)
@@ -35,6 +37,16 @@ internal sealed class DecodeCommand : ICliCommand
         bool tolerant = a.Flag("tolerant");
         long maxPixels = a.Long("max-pixels", JpegDecoderOptions.DefaultMaxPixels, 1);
         a.EnsureAllUsed(2);
+        if (AvcExtensions.Contains(Path.GetExtension(input).ToLowerInvariant()))
+        {
+            if (tables != null || tolerant)
+            {
+                throw new UsageException("--tables and --tolerant are JPEG options (use jpeglm decode-avc --tolerant for H.264)");
+            }
+
+            return AvcDecodeCommand.Run(input, output, stdout, stderr);
+        }
+
         OutputFormat format = Path.GetExtension(output).ToLowerInvariant() switch
         {
             ".png" => OutputFormat.Png,
@@ -55,11 +67,6 @@ internal sealed class DecodeCommand : ICliCommand
         }
 
         string ext = Path.GetExtension(input).ToLowerInvariant();
-        if (AvcExtensions.Contains(ext))
-        {
-            throw new UsageException($"{input}: H.264 decoding is not part of this build yet");
-        }
-
         if (!JpegExtensions.Contains(ext) && !(data.Length >= 2 && data[0] == 0xFF && data[1] == 0xD8))
         {
             throw new UsageException($"{input}: unknown input kind '{ext}' (expected a JPEG: {string.Join(", ", JpegExtensions)})");

@@ -29,7 +29,15 @@ internal sealed class HuffmanCodeTable
     {
         Codes = codes;
         Lengths = lengths;
+        Packed = new uint[256];
+        for (int i = 0; i < 256; i++)
+        {
+            Packed[i] = ((uint)codes[i] << 8) | lengths[i];
+        }
     }
+
+    /// <summary>Code and length of each symbol in one word, (code « 8) | length: one load in the coder's inner loop.</summary>
+    public uint[] Packed { get; }
 
     /// <summary>Code of each symbol 0..255, right-aligned.</summary>
     public ushort[] Codes { get; }

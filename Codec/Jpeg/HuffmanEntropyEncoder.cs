@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Numerics;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 
 namespace JpegLm.Codec.Jpeg;
 
@@ -41,10 +42,12 @@ internal sealed class HuffmanEntropyEncoder
         int pos = _output.Length;
 
         int magnitudeBits = Category(dcDifference);
-        Put(ref acc, ref count, data, ref pos, ((uint)dc.Codes[magnitudeBits] << magnitudeBits) | MagnitudeBits(dcDifference, magnitudeBits), dc.Lengths[magnitudeBits] + magnitudeBits);
+        uint dcEntry = Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(dc.Packed), magnitudeBits);
+        Put(ref acc, ref count, data, ref pos, ((dcEntry >> 8) << magnitudeBits) | MagnitudeBits(dcDifference, magnitudeBits), (int)(dcEntry & 0xFF) + magnitudeBits);
 
-        ushort[] acCodes = ac.Codes;
-        byte[] acLengths = ac.Lengths;
+        // The mask has 64 bits, so k < 64 and symbols are < 256: no bounds checks needed below.
+        ref uint acTable = ref MemoryMarshal.GetArrayDataReference(ac.Packed);
+        ref short coefficients = ref MemoryMarshal.GetReference(zigZag);
         ulong mask = nonzeroMask & ~1UL;
         int last = 0;
         while (mask != 0)
@@ -55,19 +58,21 @@ internal sealed class HuffmanEntropyEncoder
             last = k;
             while (run >= 16)
             {
-                Put(ref acc, ref count, data, ref pos, acCodes[0xF0], acLengths[0xF0]);
+                uint zrl = Unsafe.Add(ref acTable, 0xF0);
+                Put(ref acc, ref count, data, ref pos, zrl >> 8, (int)(zrl & 0xFF));
                 run -= 16;
             }
 
-            int value = zigZag[k];
+            int value = Unsafe.Add(ref coefficients, k);
             int size = Category(value);
-            int symbol = (run << 4) | size;
-            Put(ref acc, ref count, data, ref pos, ((uint)acCodes[symbol] << size) | MagnitudeBits(value, size), acLengths[symbol] + size);
+            uint entry = Unsafe.Add(ref acTable, (run << 4) | size);
+            Put(ref acc, ref count, data, ref pos, ((entry >> 8) << size) | MagnitudeBits(value, size), (int)(entry & 0xFF) + size);
         }
 
         if (last != 63)
         {
-            Put(ref acc, ref count, data, ref pos, acCodes[0], acLengths[0]);
+            uint eob = acTable;
+            Put(ref acc, ref count, data, ref pos, eob >> 8, (int)(eob & 0xFF));
         }
 
         _accumulator = acc;
@@ -154,7 +159,8 @@ internal sealed class HuffmanEntropyEncoder
             uint inverted = ~word;
             if (((inverted - 0x01010101u) & ~inverted & 0x80808080u) == 0)
             {
-                BinaryPrimitives.WriteUInt32BigEndian(data.AsSpan(pos), word);
+                // The caller reserved room, so the unchecked store stays inside the array.
+                Unsafe.WriteUnaligned(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(data), pos), BitConverter.IsLittleEndian ? BinaryPrimitives.ReverseEndianness(word) : word);
                 pos += 4;
             }
             else

@@ -30,6 +30,12 @@ public sealed class JpegEncoder
     /// <summary>Creates an encoder for the given settings.</summary>
     /// <exception cref="ArgumentException">The options are out of range or inconsistent.</exception>
     public JpegEncoder(JpegEncoderOptions options)
+        : this(options, vectorize: true)
+    {
+    }
+
+    /// <summary>Creates an encoder; <paramref name="vectorize"/> = false uses only the scalar reference code (tests).</summary>
+    internal JpegEncoder(JpegEncoderOptions options, bool vectorize)
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
@@ -38,7 +44,7 @@ public sealed class JpegEncoder
         ScaleTable(JpegTables.ChrominanceQuantBase, options, _chromaTable);
         _standardSpecs = [HuffmanTableSpec.Standard(false, 0), HuffmanTableSpec.Standard(true, 0), HuffmanTableSpec.Standard(false, 1), HuffmanTableSpec.Standard(true, 1)];
         _standardCodes = [.. _standardSpecs.Select(HuffmanCodeTable.Create)];
-        _scan = new JpegScanEncoder(new JpegQuantizer(_lumaTable), new JpegQuantizer(_chromaTable), _output);
+        _scan = new JpegScanEncoder(new JpegQuantizer(_lumaTable), new JpegQuantizer(_chromaTable), _output, vectorize);
     }
 
     /// <summary>The settings this encoder was created with.</summary>

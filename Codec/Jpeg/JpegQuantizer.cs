@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 
@@ -63,33 +64,73 @@ internal sealed class JpegQuantizer
         return mask;
     }
 
-    /// <summary>Vector path: quantizes eight row vectors of DCT output into zig-zag order; returns the nonzero mask.</summary>
+    /// <summary>
+    /// Vector path: quantizes eight row vectors of DCT output into zig-zag order; returns the nonzero
+    /// mask. The zig-zag permutation uses AVX-512BW when present and <paramref name="allowAvx512"/>.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public unsafe ulong Quantize(ref Vector256<int> rows, Span<short> zigZag)
+    public unsafe ulong Quantize(ref Vector256<int> rows, Span<short> zigZag, bool allowAvx512 = true)
     {
-        short* natural = stackalloc short[64];
+        Vector256<short> n0, n1, n2, n3;
         fixed (int* corr = _corrections)
         fixed (uint* recip = _reciprocals, shifts = _shifts)
         {
-            for (int r = 0; r < 8; r += 2)
-            {
-                Vector256<int> q0 = QuantizeRow(Unsafe.Add(ref rows, r), corr + (8 * r), recip + (8 * r), shifts + (8 * r));
-                Vector256<int> q1 = QuantizeRow(Unsafe.Add(ref rows, r + 1), corr + (8 * r) + 8, recip + (8 * r) + 8, shifts + (8 * r) + 8);
-
-                // PackSignedSaturate works per 128-bit lane; the permute restores row order.
-                Vector256<short> packed = Avx2.PackSignedSaturate(q0, q1);
-                packed = Avx2.Permute4x64(packed.AsInt64(), 0b11_01_10_00).AsInt16();
-                Avx.Store(natural + (8 * r), packed);
-            }
+            n0 = QuantizePair(ref rows, 0, corr, recip, shifts);
+            n1 = QuantizePair(ref rows, 2, corr, recip, shifts);
+            n2 = QuantizePair(ref rows, 4, corr, recip, shifts);
+            n3 = QuantizePair(ref rows, 6, corr, recip, shifts);
         }
 
+        ref short destination = ref MemoryMarshal.GetReference(zigZag);
+        if (Avx512BW.IsSupported && allowAvx512)
+        {
+            // vpermt2w gathers any 32 of the 64 natural-order words in one instruction.
+            Vector512<short> low = Vector512.Create(n0, n1), high = Vector512.Create(n2, n3);
+            Vector512<short> z0 = Avx512BW.PermuteVar32x16x2(low, ZigZagLow, high);
+            Vector512<short> z1 = Avx512BW.PermuteVar32x16x2(low, ZigZagHigh, high);
+            z0.StoreUnsafe(ref destination);
+            z1.StoreUnsafe(ref destination, 32);
+            ulong zeros = Vector512.Equals(z0, Vector512<short>.Zero).ExtractMostSignificantBits()
+                | (Vector512.Equals(z1, Vector512<short>.Zero).ExtractMostSignificantBits() << 32);
+            return ~zeros;
+        }
+
+        short* natural = stackalloc short[64];
+        n0.Store(natural);
+        n1.Store(natural + 16);
+        n2.Store(natural + 32);
+        n3.Store(natural + 48);
         ReadOnlySpan<byte> order = JpegTables.ZigZag;
         for (int k = 0; k < 64; k++)
         {
-            zigZag[k] = natural[order[k]];
+            Unsafe.Add(ref destination, k) = natural[order[k]];
         }
 
         return NonzeroMask(zigZag);
+    }
+
+    private static readonly Vector512<short> ZigZagLow = ZigZagIndices(0);
+    private static readonly Vector512<short> ZigZagHigh = ZigZagIndices(32);
+
+    private static Vector512<short> ZigZagIndices(int start)
+    {
+        Span<short> indices = stackalloc short[32];
+        for (int k = 0; k < 32; k++)
+        {
+            indices[k] = JpegTables.ZigZag[start + k];
+        }
+
+        return Vector512.Create<short>(indices);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe Vector256<short> QuantizePair(ref Vector256<int> rows, int r, int* corr, uint* recip, uint* shifts)
+    {
+        Vector256<int> q0 = QuantizeRow(Unsafe.Add(ref rows, r), corr + (8 * r), recip + (8 * r), shifts + (8 * r));
+        Vector256<int> q1 = QuantizeRow(Unsafe.Add(ref rows, r + 1), corr + (8 * r) + 8, recip + (8 * r) + 8, shifts + (8 * r) + 8);
+
+        // packssdw works per 128-bit lane; the qword permute restores row order.
+        return Avx2.Permute4x64(Avx2.PackSignedSaturate(q0, q1).AsInt64(), 0b11_01_10_00).AsInt16();
     }
 
     /// <summary>Bit k set when zigZag[k] is nonzero.</summary>

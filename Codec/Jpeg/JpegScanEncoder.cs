@@ -18,6 +18,7 @@ internal sealed class JpegScanEncoder
     private readonly JpegQuantizer _chromaQuantizer;
     private readonly JpegOutputBuffer _output;
     private readonly HuffmanEntropyEncoder _entropy;
+    private readonly bool _vectorize;
     private byte[] _lumaPlane = [];
     private byte[] _cbPlane = [];
     private byte[] _crPlane = [];
@@ -26,8 +27,14 @@ internal sealed class JpegScanEncoder
     private short[] _coefficients = [];
     private ulong[] _masks = [];
 
-    public JpegScanEncoder(JpegQuantizer luma, JpegQuantizer chroma, JpegOutputBuffer output)
+    /// <summary>Creates the scan encoder writing into <paramref name="output"/>.</summary>
+    /// <param name="luma">Quantizer of table 0.</param>
+    /// <param name="chroma">Quantizer of table 1.</param>
+    /// <param name="output">Where the entropy-coded bytes go.</param>
+    /// <param name="vectorize">False forces every scalar reference path (for tests of machines without AVX2).</param>
+    public JpegScanEncoder(JpegQuantizer luma, JpegQuantizer chroma, JpegOutputBuffer output, bool vectorize = true)
     {
+        _vectorize = vectorize;
         _lumaQuantizer = luma;
         _chromaQuantizer = chroma;
         _output = output;
@@ -128,8 +135,8 @@ internal sealed class JpegScanEncoder
         }
 
         int mcus = storeAll ? layout.McuCount : 1;
-        EnsureLength(ref _coefficients, mcus * layout.BlocksPerMcu * 64);
-        EnsureLength(ref _masks, mcus * layout.BlocksPerMcu);
+        EnsureLength(ref _coefficients, checked(mcus * layout.BlocksPerMcu * 64));
+        EnsureLength(ref _masks, checked(mcus * layout.BlocksPerMcu));
     }
 
     private static void EnsureLength<T>(ref T[] array, int length)
@@ -176,7 +183,8 @@ internal sealed class JpegScanEncoder
             for (int r = 0; r < maxV; r++)
             {
                 int imageRow = Math.Min(groupRow + r, layout.Height - 1);
-                ReadOnlySpan<byte> source = pixels.Slice(imageRow * rowBytes, rowBytes);
+                // The row plus whatever follows it: vector loads may look past the row's end.
+                ReadOnlySpan<byte> source = pixels[(imageRow * rowBytes)..];
                 Span<byte> luma = _lumaPlane.AsSpan(((group * maxV) + r) * lumaStride, lumaStride);
                 if (!color)
                 {
@@ -196,7 +204,7 @@ internal sealed class JpegScanEncoder
                 Span<byte> cr = subsampled ? _crFull.AsSpan(r * lumaStride, lumaStride) : _crPlane.AsSpan(group * chromaStride, chromaStride);
                 if (channels == 3)
                 {
-                    JpegColorConverter.RgbToYCbCr(source, width, luma, cb, cr, lumaStride);
+                    JpegColorConverter.RgbToYCbCr(source, width, luma, cb, cr, lumaStride, _vectorize);
                 }
                 else
                 {
@@ -206,8 +214,8 @@ internal sealed class JpegScanEncoder
 
             if (color && subsampled)
             {
-                ChromaDownsampler.Downsample(_cbFull, lumaStride, layout.MaxH, maxV, _cbPlane.AsSpan(group * chromaStride, chromaStride), chromaStride);
-                ChromaDownsampler.Downsample(_crFull, lumaStride, layout.MaxH, maxV, _crPlane.AsSpan(group * chromaStride, chromaStride), chromaStride);
+                ChromaDownsampler.Downsample(_cbFull, lumaStride, layout.MaxH, maxV, _cbPlane.AsSpan(group * chromaStride, chromaStride), chromaStride, _vectorize);
+                ChromaDownsampler.Downsample(_crFull, lumaStride, layout.MaxH, maxV, _crPlane.AsSpan(group * chromaStride, chromaStride), chromaStride, _vectorize);
             }
         }
     }
@@ -234,7 +242,7 @@ internal sealed class JpegScanEncoder
                 }
                 else
                 {
-                    _masks[blockIndex] = TransformBlock(_lumaPlane, layout.LumaPlaneStride, (yi * 8 * layout.LumaPlaneStride) + (bx * 8), _lumaQuantizer, block);
+                    _masks[blockIndex] = TransformBlock(_lumaPlane, layout.LumaPlaneStride, (yi * 8 * layout.LumaPlaneStride) + (bx * 8), _lumaQuantizer, block, _vectorize);
                 }
 
                 blockIndex++;
@@ -244,16 +252,16 @@ internal sealed class JpegScanEncoder
         if (layout.ComponentCount == 3)
         {
             int offset = col * 8;
-            _masks[blockIndex] = TransformBlock(_cbPlane, layout.ChromaPlaneStride, offset, _chromaQuantizer, _coefficients.AsSpan(blockIndex * 64, 64));
+            _masks[blockIndex] = TransformBlock(_cbPlane, layout.ChromaPlaneStride, offset, _chromaQuantizer, _coefficients.AsSpan(blockIndex * 64, 64), _vectorize);
             blockIndex++;
-            _masks[blockIndex] = TransformBlock(_crPlane, layout.ChromaPlaneStride, offset, _chromaQuantizer, _coefficients.AsSpan(blockIndex * 64, 64));
+            _masks[blockIndex] = TransformBlock(_crPlane, layout.ChromaPlaneStride, offset, _chromaQuantizer, _coefficients.AsSpan(blockIndex * 64, 64), _vectorize);
         }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static unsafe ulong TransformBlock(byte[] plane, int stride, int offset, JpegQuantizer quantizer, Span<short> zigZag)
+    private static unsafe ulong TransformBlock(byte[] plane, int stride, int offset, JpegQuantizer quantizer, Span<short> zigZag, bool vectorize)
     {
-        if (quantizer.IsVectorized)
+        if (vectorize && quantizer.IsVectorized)
         {
             Rows8 rows = default;
             ref Vector256<int> r0 = ref Unsafe.As<Rows8, Vector256<int>>(ref rows);

@@ -16,6 +16,14 @@ public class JpegEncoderGoldenTests
         AssertSameBytes(expected, actual, golden.Name);
     }
 
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void Scalar_reference_paths_give_the_same_bytes(JpegEncoderGoldenCase golden)
+    {
+        byte[] actual = new JpegEncoder(golden.Options, vectorize: false).Encode(golden.LoadInput());
+        AssertSameBytes(golden.LoadExpected(), actual, golden.Name);
+    }
+
     [Fact]
     public void One_encoder_reused_across_images_gives_the_same_bytes_as_fresh_ones()
     {

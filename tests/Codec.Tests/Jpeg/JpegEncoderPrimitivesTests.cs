@@ -63,15 +63,18 @@ public class JpegEncoderPrimitivesTests
                     values[i] = start + i;
                 }
 
-                for (int r = 0; r < 8; r++)
-                {
-                    rows[r] = Vector256.Create(values.AsSpan(r * 8, 8));
-                }
-
-                ulong maskVector = quantizer.Quantize(ref rows[0], vector);
                 ulong maskScalar = quantizer.QuantizeScalar(values, scalar);
-                Assert.Equal(scalar, vector);
-                Assert.Equal(maskScalar, maskVector);
+                foreach (bool avx512 in new[] { true, false })
+                {
+                    for (int r = 0; r < 8; r++)
+                    {
+                        rows[r] = Vector256.Create(values.AsSpan(r * 8, 8));
+                    }
+
+                    ulong maskVector = quantizer.Quantize(ref rows[0], vector, avx512);
+                    Assert.Equal(scalar, vector);
+                    Assert.Equal(maskScalar, maskVector);
+                }
             }
         }
     }

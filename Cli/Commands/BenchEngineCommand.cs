@@ -1,0 +1,223 @@
+using System.Diagnostics;
+using System.Globalization;
+using JpegLm.Engine.Kernels;
+using JpegLm.Engine.Kernels.Cpu;
+using JpegLm.Engine.Model;
+using JpegLm.Engine.Sampling;
+using JpegLm.Engine.Training;
+
+namespace JpegLm.Cli.Commands;
+
+/// <summary>
+/// <c>jpeglm bench-engine</c>: SGEMM rate (OpenBLAS and managed), then training and sampling throughput of
+/// two Llama shapes, each as a ratio to the SGEMM rate measured in the same run. OpenBLAS picks its kernels
+/// when it loads, so unless <c>--keep-env</c> is given the command re-runs itself without
+/// <c>OPENBLAS_CORETYPE</c> / <c>OPENBLAS_L2_SIZE</c>.
+/// </summary>
+internal sealed class BenchEngineCommand : ICliCommand
+{
+    private const string ChildMarker = "JPEGLM_BENCH_CHILD";
+
+    public string Name => "bench-engine";
+
+    public string Summary => "benchmark GEMM, training and sampling of the CPU engine";
+
+    public string Usage => """
+        jpeglm bench-engine [--context 1024] [--vocab 8192] [--steps 3] [--sample-tokens 512] [--quick] [--keep-env]
+          Prints SGEMM GFLOP/s (OpenBLAS, managed), then for 4x256 and 8x512 Llama models: training tokens/s,
+          model FLOP/s (6N + attention per token) as a fraction of the SGEMM rate, sampling tokens/s, and the
+          largest context that trains in 24 GiB by the memory model. --quick uses context 256 and 1 step.
+        """;
+
+    public int Run(IReadOnlyList<string> args, TextWriter stdout, TextWriter stderr)
+    {
+        var a = new CliArgs(args, "quick", "keep-env");
+        bool quick = a.Flag("quick");
+        int context = a.Int("context", quick ? 256 : 1024, 16, 1 << 20);
+        int vocab = a.Int("vocab", 8192, 2, 1 << 20);
+        int steps = a.Int("steps", quick ? 1 : 3, 1, 1000);
+        int sampleTokens = a.Int("sample-tokens", quick ? 32 : 512, 4, 100_000);
+        bool keepEnv = a.Flag("keep-env");
+        a.EnsureAllUsed(0);
+
+        if (!keepEnv && Environment.GetEnvironmentVariable(ChildMarker) == null
+            && (Environment.GetEnvironmentVariable("OPENBLAS_CORETYPE") != null || Environment.GetEnvironmentVariable("OPENBLAS_L2_SIZE") != null))
+        {
+            return RerunWithoutOpenBlasOverrides(args, stdout);
+        }
+
+        stdout.WriteLine($"bench-engine {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, {Environment.ProcessorCount} cores, {System.Runtime.InteropServices.RuntimeInformation.OSArchitecture}, OPENBLAS_CORETYPE={Environment.GetEnvironmentVariable("OPENBLAS_CORETYPE") ?? "(unset)"}");
+        OpenBlasGemm? blas = OpenBlasGemm.TryCreate();
+        var managed = new ManagedGemm();
+        (double blasRate, double managedRate) = GemmRates(blas, managed, 1024);
+        stdout.WriteLine(blas == null ? $"OpenBLAS: absent ({OpenBlasGemm.LoadError})" : F($"SGEMM 1024³ OpenBLAS: {blasRate:F1} GFLOP/s"));
+        stdout.WriteLine(F($"SGEMM 1024³ {managed.Name}: {managedRate:F1} GFLOP/s  (managed / OpenBLAS = {managedRate / blasRate:P0})"));
+        double reference = double.IsNaN(blasRate) ? managedRate : blasRate;
+
+        stdout.WriteLine();
+        stdout.WriteLine("| model | context | backend | train tok/s | model GFLOP/s | / SGEMM | sample tok/s | decode step/s first / last quarter | max context in 24 GiB |");
+        stdout.WriteLine("|---|---|---|---|---|---|---|---|---|");
+        var profiles = new List<string>();
+        foreach ((int layers, int width, int ffn) in new[] { (4, 256, 688), (8, 512, 1376) })
+        {
+            var config = new LlamaConfig
+            {
+                NumHiddenLayers = layers, HiddenSize = width, IntermediateSize = ffn, NumAttentionHeads = width / 64, VocabSize = vocab,
+                MaxPositionEmbeddings = Math.Max(context, sampleTokens + 8),
+            };
+            var kernels = new TimedKernels(new CpuKernels(blas ?? (IGemm)managed));
+            using var model = new LlamaModel(config, kernels);
+            model.InitializeWeights(1);
+            var data = new InMemoryTokenSource([.. Enumerable.Range(0, context * (steps + 2) + 1).Select(i => (int)((i * 2654435761L) % vocab))]);
+            var options = new TrainerOptions { BatchSize = 1, SequenceLength = context, MaxSteps = steps + 1, WarmupSteps = 1 };
+            using var trainer = new Trainer(model, options, data);
+            trainer.TrainStep(); // warm-up: JIT, buffers
+            kernels.Reset();
+            var rates = new List<double>();
+            for (int s = 0; s < steps; s++)
+            {
+                rates.Add(trainer.TrainStep().TokensPerSecond);
+            }
+
+            double tokensPerSecond = Median(rates);
+            double total = kernels.Times.Values.Sum(t => t.Seconds);
+            profiles.Add(F($"{layers}x{width} training step time by kernel: ") + string.Join(", ", kernels.Times.OrderByDescending(t => t.Value.Seconds).Take(8)
+                .Select(t => F($"{t.Key} {t.Value.Seconds / total:P0}"))));
+            double flops = tokensPerSecond * LlamaModel.TrainingFlopsPerToken(config, context);
+            double sampleRate = SampleRate(model, sampleTokens, out double earlyRate, out double lateRate);
+            int maxContext = LargestContext(config, 24L << 30);
+            stdout.WriteLine(F($"| {layers}x{width} (V={vocab}) | {context} | {kernels.Name} | {tokensPerSecond:F0} | {flops / 1e9:F1} | {flops / 1e9 / reference:P0} | {sampleRate:F0} | {earlyRate:F0} / {lateRate:F0} | {maxContext} |"));
+        }
+
+        stdout.WriteLine();
+        foreach (string line in profiles)
+        {
+            stdout.WriteLine(line);
+        }
+
+        return 0;
+    }
+
+    // Alternates the two GEMMs so that load from other processes hits both alike; returns median GFLOP/s.
+    private static unsafe (double Blas, double Managed) GemmRates(IGemm? blas, IGemm managed, int size)
+    {
+        float[] a = new float[size * size], b = new float[size * size], c = new float[size * size];
+        for (int i = 0; i < a.Length; i++)
+        {
+            a[i] = (i % 17) * 0.01f;
+            b[i] = (i % 13) * 0.02f;
+        }
+
+        var blasTimes = new List<double>();
+        var managedTimes = new List<double>();
+        fixed (float* pa = a, pb = b, pc = c)
+        {
+            for (int r = 0; r < 8; r++)
+            {
+                foreach ((IGemm? gemm, List<double> times) in new[] { (blas, blasTimes), (managed, managedTimes) })
+                {
+                    if (gemm == null)
+                    {
+                        continue;
+                    }
+
+                    var sw = Stopwatch.StartNew();
+                    gemm.Sgemm(false, true, size, size, size, 1f, pa, size, pb, size, 0f, pc, size);
+                    if (r > 0)
+                    {
+                        times.Add(sw.Elapsed.TotalSeconds);
+                    }
+                }
+            }
+        }
+
+        double flops = 2.0 * size * size * size / 1e9;
+        return (blas == null ? double.NaN : flops / Median(blasTimes), flops / Median(managedTimes));
+    }
+
+    // End-to-end Sampler rate, and per-step decode rates over the first and last quarter of the positions
+    // (with a KV cache the late steps should cost only their longer attention).
+    private static double SampleRate(LlamaModel model, int tokens, out double earlyRate, out double lateRate)
+    {
+        var sampler = new Sampler(model);
+        var options = new SamplingOptions { MaxNewTokens = tokens, Seed = 1, Temperature = 1f };
+        sampler.Generate([1, 2, 3, 4], options with { MaxNewTokens = 4 }); // warm-up
+        var sw = Stopwatch.StartNew();
+        sampler.Generate([1, 2, 3, 4], options);
+        double rate = tokens / sw.Elapsed.TotalSeconds;
+
+        using var cache = new KvCache(model.Kernels, model.Config, 1, tokens + 1);
+        using var forward = new CachedForward(model, 1, 1);
+        float[] logits = new float[model.Config.VocabSize];
+        int[] token = [1];
+        var steps = new List<double>();
+        for (int t = 0; t < tokens; t++)
+        {
+            sw.Restart();
+            forward.Run(cache, token, logits);
+            steps.Add(sw.Elapsed.TotalSeconds);
+        }
+
+        int quarter = Math.Max(1, tokens / 4);
+        earlyRate = 1 / Median(steps.Take(quarter).ToList());
+        lateRate = 1 / Median(steps.Skip(tokens - quarter).ToList());
+        return rate;
+    }
+
+    /// <summary>Largest power-of-two-aligned context (multiple of 256) whose training memory fits <paramref name="budget"/> at batch 1.</summary>
+    private static int LargestContext(LlamaConfig config, long budget)
+    {
+        int lo = 0, hi = 1 << 22;
+        while (hi - lo > 256)
+        {
+            int mid = (lo + hi) / 2 / 256 * 256;
+            if (LlamaModel.TrainingMemoryBytes(config, 1, mid) <= budget)
+            {
+                lo = mid;
+            }
+            else
+            {
+                hi = mid;
+            }
+        }
+
+        return lo;
+    }
+
+    private static double Median(List<double> values)
+    {
+        values.Sort();
+        return values[values.Count / 2];
+    }
+
+    private static string F(FormattableString s) => s.ToString(CultureInfo.InvariantCulture);
+
+    private static int RerunWithoutOpenBlasOverrides(IReadOnlyList<string> args, TextWriter stdout)
+    {
+        string host = Environment.ProcessPath ?? "dotnet";
+        var psi = new ProcessStartInfo(host) { UseShellExecute = false, RedirectStandardOutput = true };
+        if (Path.GetFileNameWithoutExtension(host) == "dotnet")
+        {
+            psi.ArgumentList.Add(typeof(Program).Assembly.Location);
+        }
+
+        psi.ArgumentList.Add("bench-engine");
+        foreach (string arg in args)
+        {
+            psi.ArgumentList.Add(arg);
+        }
+
+        psi.Environment.Remove("OPENBLAS_CORETYPE");
+        psi.Environment.Remove("OPENBLAS_L2_SIZE");
+        psi.Environment[ChildMarker] = "1";
+        using Process child = Process.Start(psi) ?? throw new InvalidOperationException("cannot re-run bench-engine");
+        string? line;
+        while ((line = child.StandardOutput.ReadLine()) != null)
+        {
+            stdout.WriteLine(line);
+        }
+
+        child.WaitForExit();
+        return child.ExitCode;
+    }
+}

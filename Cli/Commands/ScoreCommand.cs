@@ -1,0 +1,102 @@
+using System.Globalization;
+using System.Text;
+using JpegLm.Engine.Kernels.Cpu;
+using JpegLm.Engine.Model;
+using JpegLm.Engine.Sampling;
+
+namespace JpegLm.Cli.Commands;
+
+/// <summary><c>jpeglm score</c>: per-token log-probabilities of a token sequence under a model.</summary>
+internal sealed class ScoreCommand : ICliCommand
+{
+    public string Name => "score";
+
+    public string Summary => "log-probabilities of a token sequence under a model";
+
+    public string Usage => """
+        jpeglm score --model DIR --tokens 1,2,3,... [--json]
+          DIR holds config.json and model.safetensors (Hugging Face Llama layout; F32/F16/BF16).
+          Prints ln p(tokens[i+1] | tokens[..i]) for every i and the mean NLL in nats.
+          --json prints {"tokens":N,"meanNll":x,"logprobs":[...]} with N the number of tokens given.
+        """;
+
+    public int Run(IReadOnlyList<string> args, TextWriter stdout, TextWriter stderr)
+    {
+        var a = new CliArgs(args, "json");
+        string dir = a.Required("model");
+        string list = a.Required("tokens");
+        bool json = a.Flag("json");
+        a.EnsureAllUsed(0);
+        int[] tokens = ParseTokens(list);
+        if (tokens.Length < 2)
+        {
+            throw new UsageException("--tokens needs at least two token ids");
+        }
+
+        LlamaModel model;
+        try
+        {
+            model = HfCheckpoint.Load(dir, new CpuKernels());
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or SafetensorsFormatException or ArgumentException or System.Text.Json.JsonException)
+        {
+            stderr.WriteLine($"jpeglm score: cannot load model from {dir}: {e.Message}");
+            return 1;
+        }
+
+        using (model)
+        {
+            ScoreResult result;
+            try
+            {
+                result = Scorer.Score(model, tokens);
+            }
+            catch (ArgumentException e)
+            {
+                stderr.WriteLine($"jpeglm score: {e.Message}");
+                return 1;
+            }
+
+            if (json)
+            {
+                var sb = new StringBuilder();
+                sb.Append("{\"tokens\":").Append(tokens.Length.ToString(CultureInfo.InvariantCulture))
+                  .Append(",\"meanNll\":").Append(result.MeanNll.ToString("R", CultureInfo.InvariantCulture))
+                  .Append(",\"logprobs\":[");
+                for (int i = 0; i < result.LogProbs.Length; i++)
+                {
+                    sb.Append(i == 0 ? "" : ",").Append(result.LogProbs[i].ToString("R", CultureInfo.InvariantCulture));
+                }
+
+                stdout.WriteLine(sb.Append("]}").ToString());
+            }
+            else
+            {
+                stdout.WriteLine("  index   token      logprob");
+                for (int i = 0; i < result.LogProbs.Length; i++)
+                {
+                    stdout.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{i + 1,7} {tokens[i + 1],7} {result.LogProbs[i],12:F6}"));
+                }
+
+                stdout.WriteLine(string.Create(CultureInfo.InvariantCulture, $"mean NLL {result.MeanNll:F6} nats over {result.LogProbs.Length} tokens"));
+            }
+        }
+
+        return 0;
+    }
+
+    private static int[] ParseTokens(string list)
+    {
+        string[] parts = list.Split(',', StringSplitOptions.TrimEntries);
+        int[] tokens = new int[parts.Length];
+        for (int i = 0; i < parts.Length; i++)
+        {
+            if (!int.TryParse(parts[i], NumberStyles.None, CultureInfo.InvariantCulture, out tokens[i]))
+            {
+                throw new UsageException($"--tokens item {i} ('{parts[i]}') is not a non-negative integer");
+            }
+        }
+
+        return tokens;
+    }
+}

@@ -1,0 +1,48 @@
+using JpegLm.Cuda.Interop;
+using JpegLm.Cuda.Kernels;
+using JpegLm.Engine.Kernels;
+using JpegLm.Engine.Kernels.Cpu;
+
+namespace JpegLm.Cli.Pipeline;
+
+/// <summary>Chooses the compute backend for <c>--device auto|cpu|cuda</c>.</summary>
+internal static class Backends
+{
+    /// <summary>
+    /// Opens the backend. <c>auto</c> takes CUDA when a driver, a device and the toolkit libraries are found,
+    /// else the CPU (saying why on <paramref name="log"/>); <c>cuda</c> fails with the resolver's reason.
+    /// </summary>
+    public static IKernels Open(string device, TextWriter log)
+    {
+        switch (device)
+        {
+            case "cpu":
+                return new CpuKernels();
+            case "cuda":
+                try
+                {
+                    return CudaKernels.Create(CudaPrecision.BFloat16);
+                }
+                catch (Exception e) when (e is CudaException or DllNotFoundException or EntryPointNotFoundException)
+                {
+                    throw new UsageException($"--device cuda: {e.Message}");
+                }
+
+            case "auto":
+                try
+                {
+                    return CudaKernels.Create(CudaPrecision.BFloat16);
+                }
+                catch (Exception e) when (e is CudaException or DllNotFoundException or EntryPointNotFoundException)
+                {
+                    log.WriteLine($"device: no usable GPU ({FirstLine(e.Message)}); using the CPU");
+                    return new CpuKernels();
+                }
+
+            default:
+                throw new UsageException($"--device must be auto, cpu or cuda, got '{device}'");
+        }
+    }
+
+    private static string FirstLine(string s) => s.Split('\n')[0];
+}

@@ -1,0 +1,284 @@
+using System.Runtime.CompilerServices;
+using JpegLm.Codec.Bitstream;
+
+namespace JpegLm.Codec.Avc.Encoder;
+
+/// <summary>
+/// Writes macroblock_layer() (clause 7.3.5) with CAVLC residuals from the same <see cref="Macroblock"/>
+/// record the decoder's reconstruction consumes, and records each block's TotalCoeff in
+/// <see cref="PictureState"/> for the nC of later blocks (9.2.1) and for deblocking.
+/// </summary>
+internal sealed class MacroblockWriter
+{
+    // Table 9-4 (chroma_format_idc 1): coded_block_pattern to codeNum, built from the codeNum-ordered
+    // Intra_4x4 and Inter columns.
+    private static readonly byte[] CbpByCodeIntra =
+    [
+        47, 31, 15, 0, 23, 27, 29, 30, 7, 11, 13, 14, 39, 43, 45, 46, 16, 3, 5, 10, 12, 19, 21, 26,
+        28, 35, 37, 42, 44, 1, 2, 4, 8, 17, 18, 20, 24, 6, 9, 22, 25, 32, 33, 34, 36, 40, 38, 41,
+    ];
+
+    private static readonly byte[] CbpByCodeInter =
+    [
+        0, 16, 1, 2, 4, 8, 32, 3, 5, 10, 12, 15, 47, 7, 11, 13, 14, 6, 9, 31, 35, 37, 42, 44,
+        33, 34, 36, 40, 39, 43, 45, 46, 17, 18, 20, 24, 19, 21, 26, 28, 23, 27, 29, 30, 22, 25, 38, 41,
+    ];
+
+    private static readonly byte[] CodeByCbpIntra = Invert(CbpByCodeIntra);
+    private static readonly byte[] CodeByCbpInter = Invert(CbpByCodeInter);
+
+    private readonly PictureState _state;
+    private readonly int[] _scan = new int[16];
+
+    public MacroblockWriter(PictureState state) => _state = state;
+
+    /// <summary>Slice of the macroblock being written (neighbour availability for nC).</summary>
+    public int SliceId { get; set; }
+
+    /// <summary>num_ref_idx_l0_active_minus1 + 1 of the slice (ref_idx_l0 is te(v) over it).</summary>
+    public int NumRefIdxActive { get; set; }
+
+    /// <summary>Marks a macroblock as decoded in the current slice, as the decoder's parser does before its residual.</summary>
+    public void Commit(Macroblock mb)
+    {
+        int a = mb.Address;
+        _state.SliceId[a] = SliceId;
+        _state.Kind[a] = mb.Kind;
+        _state.QpY[a] = (byte)mb.QpY;
+        if (mb.Kind != MacroblockKind.I4x4)
+        {
+            _state.Intra4x4Mode.AsSpan(a * 16, 16).Fill(2);
+        }
+        else
+        {
+            for (int i = 0; i < 16; i++)
+            {
+                _state.Intra4x4Mode[(a * 16) + i] = (sbyte)mb.Intra4x4PredMode[i];
+            }
+        }
+
+        if (mb.Kind == MacroblockKind.PSkip)
+        {
+            _state.TotalCoeff.AsSpan(a * PictureState.CoeffSlots, PictureState.CoeffSlots).Clear();
+        }
+    }
+
+    /// <summary>Writes a macroblock that is not P_Skip (the caller writes mb_skip_run before it in P slices).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public void Write(RbspWriter w, Macroblock mb, bool intraSlice, int predQp)
+    {
+        Commit(mb);
+        int typeBase = intraSlice ? 0 : 5;
+        int cbp = mb.CodedBlockPattern;
+        switch (mb.Kind)
+        {
+            case MacroblockKind.I16x16:
+                w.WriteUe(typeBase + 1 + mb.Intra16x16PredMode + (4 * (cbp >> 4)) + ((cbp & 15) != 0 ? 12 : 0));
+                w.WriteUe(mb.IntraChromaPredMode);
+                break;
+            case MacroblockKind.I4x4:
+                w.WriteUe(typeBase);
+                WriteIntra4x4Modes(w, mb);
+                w.WriteUe(mb.IntraChromaPredMode);
+                break;
+            case MacroblockKind.P16x16:
+                w.WriteUe(0);
+                WriteRefs(w, mb, 1);
+                WriteMvd(w, mb, 0);
+                break;
+            case MacroblockKind.P16x8:
+            case MacroblockKind.P8x16:
+                w.WriteUe(mb.Kind == MacroblockKind.P16x8 ? 1 : 2);
+                WriteRefs(w, mb, 2);
+                WriteMvd(w, mb, 0);
+                WriteMvd(w, mb, 4);
+                break;
+            case MacroblockKind.P8x8:
+                w.WriteUe(3);
+                for (int i = 0; i < 4; i++)
+                {
+                    w.WriteUe(0); // sub_mb_type: P_L0_8x8
+                }
+
+                WriteRefs(w, mb, 4);
+                for (int i = 0; i < 4; i++)
+                {
+                    WriteMvd(w, mb, i * 4);
+                }
+
+                break;
+            default:
+                throw new InvalidOperationException($"cannot write macroblock kind {mb.Kind}");
+        }
+
+        if (mb.Kind != MacroblockKind.I16x16)
+        {
+            w.WriteUe(mb.Kind == MacroblockKind.I4x4 ? CodeByCbpIntra[cbp] : CodeByCbpInter[cbp]);
+        }
+
+        if (cbp != 0 || mb.Kind == MacroblockKind.I16x16)
+        {
+            w.WriteSe(mb.QpY - predQp);
+            WriteResidual(w, mb);
+        }
+        else
+        {
+            _state.TotalCoeff.AsSpan(mb.Address * PictureState.CoeffSlots, PictureState.CoeffSlots).Clear();
+        }
+    }
+
+    private void WriteRefs(RbspWriter w, Macroblock mb, int count)
+    {
+        if (NumRefIdxActive > 1)
+        {
+            for (int i = 0; i < count; i++)
+            {
+                w.WriteTe(mb.RefIdx[i], NumRefIdxActive - 1);
+            }
+        }
+    }
+
+    private static void WriteMvd(RbspWriter w, Macroblock mb, int slot)
+    {
+        w.WriteSe(mb.Mvd[2 * slot]);
+        w.WriteSe(mb.Mvd[(2 * slot) + 1]);
+    }
+
+    // prev_intra4x4_pred_mode_flag / rem_intra4x4_pred_mode against the predicted mode (8.3.1.1).
+    private void WriteIntra4x4Modes(RbspWriter w, Macroblock mb)
+    {
+        for (int blk = 0; blk < 16; blk++)
+        {
+            int raster = MacroblockLayerReader.BlockIndexToRaster(blk);
+            int mode = mb.Intra4x4PredMode[raster];
+            int predicted = PredictedIntra4x4Mode(mb, raster);
+            if (mode == predicted)
+            {
+                w.WriteFlag(true);
+            }
+            else
+            {
+                w.WriteFlag(false);
+                w.WriteBits((uint)(mode < predicted ? mode : mode - 1), 3);
+            }
+        }
+    }
+
+    /// <summary>predIntra4x4PredMode of a raster block (8.3.1.1), neighbours from the state and the current record.</summary>
+    public int PredictedIntra4x4Mode(Macroblock mb, int raster)
+    {
+        int a = mb.Address, w = _state.WidthInMbs;
+        int bx = raster & 3, by = raster >> 2;
+        int left = a % w > 0 ? a - 1 : -1;
+        int above = a - w;
+        bool hasA = bx > 0 || (left >= 0 && _state.Available(left, SliceId));
+        bool hasB = by > 0 || (above >= 0 && _state.Available(above, SliceId));
+        if (!hasA || !hasB)
+        {
+            return 2;
+        }
+
+        int modeA = bx > 0 ? mb.Intra4x4PredMode[raster - 1] : _state.Intra4x4Mode[(left * 16) + raster + 3];
+        int modeB = by > 0 ? mb.Intra4x4PredMode[raster - 4] : _state.Intra4x4Mode[(above * 16) + raster + 12];
+        return Math.Min(modeA, modeB);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void WriteResidual(RbspWriter w, Macroblock mb)
+    {
+        int a = mb.Address;
+        Span<byte> totals = _state.TotalCoeff.AsSpan(a * PictureState.CoeffSlots, PictureState.CoeffSlots);
+        totals.Clear();
+        Span<int> scan = _scan;
+        int cbp = mb.CodedBlockPattern;
+        bool i16 = mb.Kind == MacroblockKind.I16x16;
+        if (i16)
+        {
+            for (int k = 0; k < 16; k++)
+            {
+                scan[k] = mb.LumaDc[Macroblock.ZigZag[k]];
+            }
+
+            CavlcResidualWriter.Write(w, LumaNc(a, 0, totals), scan, 16);
+        }
+
+        for (int blk = 0; blk < 16; blk++)
+        {
+            if ((cbp & (1 << (blk >> 2))) == 0)
+            {
+                continue;
+            }
+
+            int raster = MacroblockLayerReader.BlockIndexToRaster(blk);
+            int nC = LumaNc(a, raster, totals);
+            ReadOnlySpan<int> levels = mb.Luma.AsSpan(raster * 16, 16);
+            int first = i16 ? 1 : 0;
+            for (int k = first; k < 16; k++)
+            {
+                scan[k - first] = levels[Macroblock.ZigZag[k]];
+            }
+
+            totals[raster] = (byte)CavlcResidualWriter.Write(w, nC, scan, 16 - first);
+        }
+
+        if ((cbp >> 4) != 0)
+        {
+            for (int c = 0; c < 2; c++)
+            {
+                CavlcResidualWriter.Write(w, -1, mb.ChromaDc.AsSpan(c * 4, 4), 4);
+            }
+        }
+
+        if ((cbp >> 4) == 2)
+        {
+            for (int c = 0; c < 2; c++)
+            {
+                for (int b = 0; b < 4; b++)
+                {
+                    ReadOnlySpan<int> levels = mb.ChromaAc.AsSpan(((c * 4) + b) * 16, 16);
+                    for (int k = 1; k < 16; k++)
+                    {
+                        scan[k - 1] = levels[Macroblock.ZigZag[k]];
+                    }
+
+                    totals[16 + (c * 4) + b] = (byte)CavlcResidualWriter.Write(w, ChromaNc(a, c, b, totals), scan, 15);
+                }
+            }
+        }
+    }
+
+    // nC of a luma block (9.2.1): the rounded mean of the left and upper blocks' TotalCoeff.
+    private int LumaNc(int addr, int raster, ReadOnlySpan<byte> totals)
+    {
+        int bx = raster & 3, by = raster >> 2, w = _state.WidthInMbs;
+        int nA = bx > 0 ? totals[raster - 1]
+            : addr % w > 0 && _state.Available(addr - 1, SliceId) ? _state.TotalCoeff[((addr - 1) * PictureState.CoeffSlots) + raster + 3] : -1;
+        int nB = by > 0 ? totals[raster - 4]
+            : addr >= w && _state.Available(addr - w, SliceId) ? _state.TotalCoeff[((addr - w) * PictureState.CoeffSlots) + raster + 12] : -1;
+        return Combine(nA, nB);
+    }
+
+    private int ChromaNc(int addr, int c, int blk, ReadOnlySpan<byte> totals)
+    {
+        int bx = blk & 1, by = blk >> 1, w = _state.WidthInMbs;
+        int slot = 16 + (c * 4);
+        int nA = bx > 0 ? totals[slot + blk - 1]
+            : addr % w > 0 && _state.Available(addr - 1, SliceId) ? _state.TotalCoeff[((addr - 1) * PictureState.CoeffSlots) + slot + blk + 1] : -1;
+        int nB = by > 0 ? totals[slot + blk - 2]
+            : addr >= w && _state.Available(addr - w, SliceId) ? _state.TotalCoeff[((addr - w) * PictureState.CoeffSlots) + slot + blk + 2] : -1;
+        return Combine(nA, nB);
+    }
+
+    private static int Combine(int nA, int nB) => nA >= 0 && nB >= 0 ? (nA + nB + 1) >> 1 : nA >= 0 ? nA : nB >= 0 ? nB : 0;
+
+    private static byte[] Invert(byte[] cbpByCode)
+    {
+        var t = new byte[48];
+        for (int code = 0; code < cbpByCode.Length; code++)
+        {
+            t[cbpByCode[code]] = (byte)code;
+        }
+
+        return t;
+    }
+}

@@ -1,0 +1,465 @@
+using JpegLm.Codec.Bitstream;
+
+namespace JpegLm.Codec.Avc;
+
+/// <summary>
+/// Parses macroblock_layer() (clause 7.3.5) with CAVLC residuals into a <see cref="Macroblock"/>
+/// record and records the facts neighbours need in <see cref="PictureState"/>. No sample
+/// reconstruction happens here, so the same reader serves the decoder and the grammar checker.
+/// </summary>
+internal sealed class MacroblockLayerReader
+{
+    // Table 9-4, coded_block_pattern for codeNum, chroma_format_idc 1: Intra_4x4 column.
+    private static readonly byte[] CbpIntra =
+    [
+        47, 31, 15, 0, 23, 27, 29, 30, 7, 11, 13, 14, 39, 43, 45, 46, 16, 3, 5, 10, 12, 19, 21, 26,
+        28, 35, 37, 42, 44, 1, 2, 4, 8, 17, 18, 20, 24, 6, 9, 22, 25, 32, 33, 34, 36, 40, 38, 41,
+    ];
+
+    // Table 9-4, Inter column.
+    private static readonly byte[] CbpInter =
+    [
+        0, 16, 1, 2, 4, 8, 32, 3, 5, 10, 12, 15, 47, 7, 11, 13, 14, 6, 9, 31, 35, 37, 42, 44,
+        33, 34, 36, 40, 39, 43, 45, 46, 17, 18, 20, 24, 19, 21, 26, 28, 23, 27, 29, 30, 22, 25, 38, 41,
+    ];
+
+    private readonly PictureState _state;
+    private readonly int[] _scratch = new int[16];
+
+    public MacroblockLayerReader(PictureState state) => _state = state;
+
+    /// <summary>Slice index within the picture (neighbour availability).</summary>
+    public int SliceId { get; set; }
+
+    /// <summary>Whether the slice is an I slice.</summary>
+    public bool IntraSlice { get; set; }
+
+    /// <summary>num_ref_idx_l0_active_minus1 + 1.</summary>
+    public int NumRefIdxActive { get; set; }
+
+    /// <summary>constrained_intra_pred_flag.</summary>
+    public bool ConstrainedIntraPred { get; set; }
+
+    /// <summary>
+    /// When true (grammar checking without reconstruction) intra prediction modes are checked
+    /// against the neighbours they need; reconstruction checks them anyway.
+    /// </summary>
+    public bool CheckIntraModes { get; set; }
+
+    /// <summary>QPY of the previous macroblock in the slice (QPY,PRED).</summary>
+    public int QpPred { get; set; }
+
+    /// <summary>Records a P_Skip macroblock at <paramref name="addr"/>.</summary>
+    public void SetSkip(Macroblock mb, int addr)
+    {
+        mb.Address = addr;
+        mb.Kind = MacroblockKind.PSkip;
+        mb.QpY = QpPred;
+        mb.QpDelta = 0;
+        mb.CodedBlockPattern = 0;
+        mb.LumaNonZero = 0;
+        mb.ChromaAcNonZero = 0;
+        Commit(mb);
+        _state.QpY[addr] = (byte)QpPred;
+        _state.TotalCoeff.AsSpan(addr * PictureState.CoeffSlots, PictureState.CoeffSlots).Clear();
+    }
+
+    /// <summary>Reads macroblock_layer() for the macroblock at <paramref name="addr"/>.</summary>
+    public void Read(RbspReader r, Macroblock mb, int addr)
+    {
+        mb.Address = addr;
+        mb.AllRefZero = false;
+        mb.LumaNonZero = 0;
+        mb.ChromaAcNonZero = 0;
+        int mbType = r.ReadUe("mb_type", IntraSlice ? 25 : 30);
+        if (!IntraSlice)
+        {
+            if (mbType < 5)
+            {
+                mb.Kind = mbType switch
+                {
+                    0 => MacroblockKind.P16x16,
+                    1 => MacroblockKind.P16x8,
+                    2 => MacroblockKind.P8x16,
+                    _ => MacroblockKind.P8x8,
+                };
+                mb.AllRefZero = mbType == 4;
+                ReadInter(r, mb);
+                return;
+            }
+
+            mbType -= 5;
+        }
+
+        if (mbType == 25)
+        {
+            ReadPcm(r, mb);
+            return;
+        }
+
+        int cbp;
+        if (mbType == 0)
+        {
+            mb.Kind = MacroblockKind.I4x4;
+            ReadIntra4x4Modes(r, mb);
+            mb.IntraChromaPredMode = r.ReadUe("intra_chroma_pred_mode", 3);
+            cbp = CbpIntra[r.ReadUe("coded_block_pattern", 47)];
+        }
+        else
+        {
+            mb.Kind = MacroblockKind.I16x16;
+            mb.Intra16x16PredMode = (mbType - 1) % 4;
+            cbp = ((((mbType - 1) / 4) % 3) << 4) | (mbType >= 13 ? 15 : 0);
+            mb.IntraChromaPredMode = r.ReadUe("intra_chroma_pred_mode", 3);
+        }
+
+        mb.CodedBlockPattern = cbp;
+        if (CheckIntraModes)
+        {
+            CheckModes(mb, r);
+        }
+
+        Commit(mb);
+        ReadResidualWithQp(r, mb);
+    }
+
+    // Whether neighbour macroblock (nx, ny) can feed intra prediction (clause 8.3.1.2 availability rules).
+    private bool IntraNeighbour(int nx, int ny)
+    {
+        int w = _state.WidthInMbs;
+        if (nx < 0 || ny < 0 || nx >= w)
+        {
+            return false;
+        }
+
+        int n = (ny * w) + nx;
+        return _state.Available(n, SliceId) && (!ConstrainedIntraPred || IsIntraKind(_state.Kind[n]));
+    }
+
+    private void CheckModes(Macroblock mb, RbspReader r)
+    {
+        int w = _state.WidthInMbs;
+        int mbx = mb.Address % w, mby = mb.Address / w;
+        bool left = IntraNeighbour(mbx - 1, mby), top = IntraNeighbour(mbx, mby - 1), topLeft = IntraNeighbour(mbx - 1, mby - 1);
+        if (!IntraPrediction.ChromaModeAllowed(mb.IntraChromaPredMode, left, top, topLeft))
+        {
+            throw new AvcFormatException($"intra_chroma_pred_mode {mb.IntraChromaPredMode} needs unavailable neighbours", r.BitPosition >> 3);
+        }
+
+        if (mb.Kind == MacroblockKind.I16x16)
+        {
+            if (!IntraPrediction.Intra16x16ModeAllowed(mb.Intra16x16PredMode, left, top, topLeft))
+            {
+                throw new AvcFormatException($"Intra16x16PredMode {mb.Intra16x16PredMode} needs unavailable neighbours", r.BitPosition >> 3);
+            }
+
+            return;
+        }
+
+        for (int raster = 0; raster < 16; raster++)
+        {
+            int bx = raster & 3, by = raster >> 2;
+            bool l = bx > 0 || left, t = by > 0 || top;
+            bool tl = bx > 0 && by > 0 || (bx > 0 ? top : by > 0 ? left : topLeft);
+            if (!IntraPrediction.Intra4x4ModeAllowed(mb.Intra4x4PredMode[raster], l, t, tl))
+            {
+                throw new AvcFormatException($"Intra4x4PredMode {mb.Intra4x4PredMode[raster]} of block {raster} needs unavailable neighbours", r.BitPosition >> 3);
+            }
+        }
+    }
+
+    private void ReadInter(RbspReader r, Macroblock mb)
+    {
+        int maxRef = NumRefIdxActive - 1;
+        Span<int> mvd = mb.Mvd;
+        if (mb.Kind == MacroblockKind.P8x8)
+        {
+            for (int i = 0; i < 4; i++)
+            {
+                mb.SubMbType[i] = r.ReadUe("sub_mb_type", 3);
+            }
+
+            for (int i = 0; i < 4; i++)
+            {
+                mb.RefIdx[i] = maxRef > 0 && !mb.AllRefZero ? ReadRefIdx(r, maxRef) : 0;
+            }
+
+            for (int i = 0; i < 4; i++)
+            {
+                int parts = mb.SubMbType[i] == 0 ? 1 : mb.SubMbType[i] == 3 ? 4 : 2;
+                for (int j = 0; j < parts; j++)
+                {
+                    ReadMvd(r, mvd, (i * 4) + j);
+                }
+            }
+        }
+        else
+        {
+            int parts = mb.Kind == MacroblockKind.P16x16 ? 1 : 2;
+            for (int i = 0; i < parts; i++)
+            {
+                mb.RefIdx[i] = maxRef > 0 ? ReadRefIdx(r, maxRef) : 0;
+            }
+
+            for (int i = 0; i < parts; i++)
+            {
+                ReadMvd(r, mvd, i * 4);
+            }
+        }
+
+        mb.CodedBlockPattern = CbpInter[r.ReadUe("coded_block_pattern", 47)];
+        Commit(mb);
+        ReadResidualWithQp(r, mb);
+    }
+
+    private static int ReadRefIdx(RbspReader r, int maxRef)
+    {
+        int v = r.ReadTe(maxRef);
+        return v > maxRef ? throw new AvcFormatException($"ref_idx_l0 {v} exceeds num_ref_idx_l0_active_minus1 {maxRef}", r.BitPosition >> 3) : v;
+    }
+
+    private static void ReadMvd(RbspReader r, Span<int> mvd, int slot)
+    {
+        mvd[2 * slot] = r.ReadSe("mvd_l0 x", -16384, 16383);
+        mvd[(2 * slot) + 1] = r.ReadSe("mvd_l0 y", -16384, 16383);
+    }
+
+    private void ReadPcm(RbspReader r, Macroblock mb)
+    {
+        mb.Kind = MacroblockKind.IPcm;
+        while (!r.IsByteAligned)
+        {
+            if (r.ReadFlag())
+            {
+                throw new AvcFormatException("pcm_alignment_zero_bit is not zero", r.BitPosition >> 3);
+            }
+        }
+
+        for (int i = 0; i < 384; i++)
+        {
+            mb.Pcm[i] = (byte)r.ReadBits(8);
+        }
+
+        mb.QpY = QpPred;
+        mb.CodedBlockPattern = 0x2F;
+        Commit(mb);
+        _state.TotalCoeff.AsSpan(mb.Address * PictureState.CoeffSlots, PictureState.CoeffSlots).Fill(16);
+        _state.QpY[mb.Address] = 0;
+    }
+
+    // Marks the macroblock decoded in this slice and stores what neighbours read before its residual.
+    private void Commit(Macroblock mb)
+    {
+        int a = mb.Address;
+        _state.SliceId[a] = SliceId;
+        _state.Kind[a] = mb.Kind;
+        if (mb.Kind != MacroblockKind.I4x4)
+        {
+            _state.Intra4x4Mode.AsSpan(a * 16, 16).Fill(2);
+        }
+    }
+
+    private void ReadIntra4x4Modes(RbspReader r, Macroblock mb)
+    {
+        int a = mb.Address;
+        int mbx = a % _state.WidthInMbs;
+        int left = mbx > 0 ? a - 1 : -1;
+        int above = a - _state.WidthInMbs;
+        bool leftOk = left >= 0 && _state.Available(left, SliceId) && !(ConstrainedIntraPred && !IsIntraKind(_state.Kind[left]));
+        bool aboveOk = above >= 0 && _state.Available(above, SliceId) && !(ConstrainedIntraPred && !IsIntraKind(_state.Kind[above]));
+        for (int blk = 0; blk < 16; blk++)
+        {
+            bool prevFlag = r.ReadFlag();
+            int rem = prevFlag ? 0 : (int)r.ReadBits(3);
+            int raster = BlockIndexToRaster(blk);
+            int bx = raster & 3, by = raster >> 2;
+            bool hasA = bx > 0 || leftOk;
+            bool hasB = by > 0 || aboveOk;
+            int predicted;
+            if (!hasA || !hasB)
+            {
+                predicted = 2;
+            }
+            else
+            {
+                int modeA = bx > 0 ? mb.Intra4x4PredMode[raster - 1] : _state.Intra4x4Mode[(left * 16) + raster + 3];
+                int modeB = by > 0 ? mb.Intra4x4PredMode[raster - 4] : _state.Intra4x4Mode[(above * 16) + raster + 12];
+                predicted = Math.Min(modeA, modeB);
+            }
+
+            int mode = prevFlag ? predicted : rem < predicted ? rem : rem + 1;
+            mb.Intra4x4PredMode[raster] = mode;
+        }
+
+        for (int i = 0; i < 16; i++)
+        {
+            _state.Intra4x4Mode[(a * 16) + i] = (sbyte)mb.Intra4x4PredMode[i];
+        }
+    }
+
+    private static bool IsIntraKind(MacroblockKind k) => k >= MacroblockKind.I4x4;
+
+    /// <summary>luma4x4BlkIdx (8x8 then 4x4 z-order) to raster block index (x + 4y).</summary>
+    public static int BlockIndexToRaster(int blk) => ((blk & 8) << 0 | ((blk & 2) << 1)) + ((blk & 4) >> 1) + (blk & 1);
+
+    private void ReadResidualWithQp(RbspReader r, Macroblock mb)
+    {
+        int cbp = mb.CodedBlockPattern;
+        mb.QpDelta = 0;
+        if ((cbp & 0x3F) != 0 || mb.Kind == MacroblockKind.I16x16)
+        {
+            mb.QpDelta = r.ReadSe("mb_qp_delta", -26, 25);
+        }
+
+        mb.QpY = (QpPred + mb.QpDelta + 52) % 52;
+        _state.QpY[mb.Address] = (byte)mb.QpY;
+        ReadResidual(r, mb);
+    }
+
+    private void ReadResidual(RbspReader r, Macroblock mb)
+    {
+        int a = mb.Address;
+        Span<byte> totals = _state.TotalCoeff.AsSpan(a * PictureState.CoeffSlots, PictureState.CoeffSlots);
+        totals.Clear();
+        Span<int> levels = _scratch;
+        int cbp = mb.CodedBlockPattern;
+        bool i16 = mb.Kind == MacroblockKind.I16x16;
+        if (i16)
+        {
+            Array.Clear(mb.LumaDc);
+            int n = CavlcResidualReader.Read(r, LumaNc(a, 0, totals), 16, levels);
+            if (n > 0)
+            {
+                for (int k = 0; k < 16; k++)
+                {
+                    mb.LumaDc[ZigZag(k)] = levels[k];
+                }
+            }
+        }
+
+        Array.Clear(mb.Luma);
+        int nonZero = 0;
+        for (int blk = 0; blk < 16; blk++)
+        {
+            if ((cbp & (1 << (blk >> 2))) == 0)
+            {
+                continue;
+            }
+
+            int raster = BlockIndexToRaster(blk);
+            int nC = LumaNc(a, raster, totals);
+            int max = i16 ? 15 : 16;
+            int n = CavlcResidualReader.Read(r, nC, max, levels);
+            totals[raster] = (byte)n;
+            if (n > 0)
+            {
+                nonZero |= 1 << raster;
+                int off = i16 ? 1 : 0;
+                Span<int> dst = mb.Luma.AsSpan(raster * 16, 16);
+                for (int k = 0; k < max; k++)
+                {
+                    dst[ZigZag(k + off)] = levels[k];
+                }
+            }
+        }
+
+        mb.LumaNonZero = nonZero;
+        Array.Clear(mb.ChromaDc);
+        Array.Clear(mb.ChromaAc);
+        int chroma = cbp >> 4;
+        if (chroma != 0)
+        {
+            for (int c = 0; c < 2; c++)
+            {
+                int n = CavlcResidualReader.Read(r, -1, 4, levels);
+                for (int k = 0; k < 4 && n > 0; k++)
+                {
+                    mb.ChromaDc[(c * 4) + k] = levels[k];
+                }
+            }
+        }
+
+        if ((chroma & 2) != 0)
+        {
+            int acNonZero = 0;
+            for (int c = 0; c < 2; c++)
+            {
+                for (int blk = 0; blk < 4; blk++)
+                {
+                    int slot = 16 + (c * 4) + blk;
+                    int n = CavlcResidualReader.Read(r, ChromaNc(a, c, blk, totals), 15, levels);
+                    totals[slot - 0] = (byte)n;
+                    if (n > 0)
+                    {
+                        acNonZero |= 1 << ((c * 4) + blk);
+                        Span<int> dst = mb.ChromaAc.AsSpan(((c * 4) + blk) * 16, 16);
+                        for (int k = 0; k < 15; k++)
+                        {
+                            dst[ZigZag(k + 1)] = levels[k];
+                        }
+                    }
+                }
+            }
+
+            mb.ChromaAcNonZero = acNonZero;
+        }
+    }
+
+    private static int ZigZag(int k) => Macroblock.ZigZag[k];
+
+    // nC for a luma block (clause 9.2.1): average of the left and upper blocks' TotalCoeff.
+    private int LumaNc(int addr, int raster, ReadOnlySpan<byte> totals)
+    {
+        int bx = raster & 3, by = raster >> 2;
+        int w = _state.WidthInMbs;
+        int nA = -1, nB = -1;
+        if (bx > 0)
+        {
+            nA = totals[raster - 1];
+        }
+        else if (addr % w > 0 && _state.Available(addr - 1, SliceId))
+        {
+            nA = _state.TotalCoeff[((addr - 1) * PictureState.CoeffSlots) + raster + 3];
+        }
+
+        if (by > 0)
+        {
+            nB = totals[raster - 4];
+        }
+        else if (addr >= w && _state.Available(addr - w, SliceId))
+        {
+            nB = _state.TotalCoeff[((addr - w) * PictureState.CoeffSlots) + raster + 12];
+        }
+
+        return Combine(nA, nB);
+    }
+
+    private int ChromaNc(int addr, int c, int blk, ReadOnlySpan<byte> totals)
+    {
+        int bx = blk & 1, by = blk >> 1;
+        int w = _state.WidthInMbs;
+        int baseSlot = 16 + (c * 4);
+        int nA = -1, nB = -1;
+        if (bx > 0)
+        {
+            nA = totals[baseSlot + blk - 1];
+        }
+        else if (addr % w > 0 && _state.Available(addr - 1, SliceId))
+        {
+            nA = _state.TotalCoeff[((addr - 1) * PictureState.CoeffSlots) + baseSlot + blk + 1];
+        }
+
+        if (by > 0)
+        {
+            nB = totals[baseSlot + blk - 2];
+        }
+        else if (addr >= w && _state.Available(addr - w, SliceId))
+        {
+            nB = _state.TotalCoeff[((addr - w) * PictureState.CoeffSlots) + baseSlot + blk + 2];
+        }
+
+        return Combine(nA, nB);
+    }
+
+    private static int Combine(int nA, int nB) => nA >= 0 && nB >= 0 ? (nA + nB + 1) >> 1 : nA >= 0 ? nA : nB >= 0 ? nB : 0;
+}

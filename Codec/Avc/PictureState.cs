@@ -1,0 +1,79 @@
+namespace JpegLm.Codec.Avc;
+
+/// <summary>
+/// Per-macroblock facts of the picture being decoded that neighbours need (clause 6.4): which slice
+/// decoded it, its kind, coefficient counts (CAVLC nC), intra modes, motion and QP (deblocking).
+/// Arrays are sized once per sequence and reset per picture.
+/// </summary>
+internal sealed class PictureState
+{
+    /// <summary>Count slots per macroblock: 16 luma (raster), 4 Cb, 4 Cr.</summary>
+    public const int CoeffSlots = 24;
+
+    public PictureState(int widthInMbs, int heightInMbs)
+    {
+        WidthInMbs = widthInMbs;
+        HeightInMbs = heightInMbs;
+        int n = widthInMbs * heightInMbs;
+        SliceId = new int[n];
+        Kind = new MacroblockKind[n];
+        TotalCoeff = new byte[n * CoeffSlots];
+        Intra4x4Mode = new sbyte[n * 16];
+        Mv = new short[n * 32];
+        RefIdx = new sbyte[n * 4];
+        RefPicId = new int[n * 4];
+        QpY = new byte[n];
+        SliceGroupMap = new byte[n];
+        Reset();
+    }
+
+    public int WidthInMbs { get; }
+
+    public int HeightInMbs { get; }
+
+    public int MbCount => SliceId.Length;
+
+    /// <summary>Slice (index within the picture) that decoded each macroblock, -1 when none did.</summary>
+    public int[] SliceId { get; }
+
+    public MacroblockKind[] Kind { get; }
+
+    /// <summary>TotalCoeff per 4x4 block (16 for I_PCM, 0 for skipped).</summary>
+    public byte[] TotalCoeff { get; }
+
+    /// <summary>Intra4x4PredMode per 4x4 raster block; 2 (DC) for macroblocks that are not I4x4.</summary>
+    public sbyte[] Intra4x4Mode { get; }
+
+    /// <summary>Motion vector per 4x4 raster block (x, y) in quarter samples.</summary>
+    public short[] Mv { get; }
+
+    /// <summary>ref_idx_l0 per 8x8 (raster), -1 for intra.</summary>
+    public sbyte[] RefIdx { get; }
+
+    /// <summary>Identity of the referenced picture per 8x8 (deblocking compares pictures, not indices).</summary>
+    public int[] RefPicId { get; }
+
+    /// <summary>QPY per macroblock (0 for I_PCM, as deblocking wants).</summary>
+    public byte[] QpY { get; }
+
+    /// <summary>mbToSliceGroupMap (clause 8.2.2.8).</summary>
+    public byte[] SliceGroupMap { get; }
+
+    public void Reset() => Array.Fill(SliceId, -1);
+
+    /// <summary>Whether macroblock <paramref name="addr"/> is available to one in slice <paramref name="slice"/>.</summary>
+    public bool Available(int addr, int slice) => addr >= 0 && SliceId[addr] == slice;
+
+    /// <summary>Next macroblock address in the same slice group (clause 8.2.2, NextMbAddress), or MbCount.</summary>
+    public int NextMbAddress(int n)
+    {
+        int i = n + 1;
+        byte g = SliceGroupMap[n];
+        while (i < SliceGroupMap.Length && SliceGroupMap[i] != g)
+        {
+            i++;
+        }
+
+        return i;
+    }
+}

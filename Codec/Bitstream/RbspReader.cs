@@ -1,0 +1,157 @@
+using System.Buffers.Binary;
+using JpegLm.Codec.Avc;
+
+namespace JpegLm.Codec.Bitstream;
+
+/// <summary>
+/// Reads an H.264 raw byte sequence payload (emulation prevention already removed) bit by bit,
+/// most significant bit first, with the Exp-Golomb codes of clause 9.1. The buffer is padded with
+/// zero bytes so a 64-bit peek never runs off the end; reading past the payload throws
+/// <see cref="AvcFormatException"/>. A writer for the encoder belongs beside it (RbspWriter).
+/// </summary>
+public sealed class RbspReader
+{
+    private const int Padding = 8;
+    private byte[] _data = new byte[64];
+    private long _bitLength;
+    private long _position;
+    private long _stopBit;
+
+    /// <summary>Creates an empty reader; call <see cref="Reset"/> to give it a payload.</summary>
+    public RbspReader()
+    {
+    }
+
+    /// <summary>Creates a reader over a copy of <paramref name="rbsp"/>.</summary>
+    public RbspReader(ReadOnlySpan<byte> rbsp) => Reset(rbsp);
+
+    /// <summary>Current position in bits from the start of the payload.</summary>
+    public long BitPosition => _position;
+
+    /// <summary>Length of the payload in bits.</summary>
+    public long BitLength => _bitLength;
+
+    /// <summary>Position of the rbsp_stop_one_bit (the last 1 bit), or -1 when the payload has none.</summary>
+    public long StopBitPosition => _stopBit;
+
+    /// <summary>Whether the reader sits on a byte boundary.</summary>
+    public bool IsByteAligned => (_position & 7) == 0;
+
+    /// <summary>Loads a new payload (copied into a reused buffer).</summary>
+    public void Reset(ReadOnlySpan<byte> rbsp)
+    {
+        if (_data.Length < rbsp.Length + Padding)
+        {
+            _data = new byte[Math.Max(rbsp.Length + Padding, _data.Length * 2)];
+        }
+
+        rbsp.CopyTo(_data);
+        _data.AsSpan(rbsp.Length, Padding).Clear();
+        _bitLength = (long)rbsp.Length * 8;
+        _position = 0;
+        _stopBit = -1;
+        for (int i = rbsp.Length - 1; i >= 0; i--)
+        {
+            if (rbsp[i] != 0)
+            {
+                _stopBit = ((long)i * 8) + 7 - System.Numerics.BitOperations.TrailingZeroCount(rbsp[i]);
+                break;
+            }
+        }
+    }
+
+    /// <summary>The next up to 32 bits without consuming them (zeros past the end).</summary>
+    public uint Peek(int count)
+    {
+        ulong word = BinaryPrimitives.ReadUInt64BigEndian(_data.AsSpan((int)(_position >> 3)));
+        word <<= (int)(_position & 7);
+        return (uint)(word >> (64 - count));
+    }
+
+    /// <summary>Consumes <paramref name="count"/> bits.</summary>
+    public void Skip(int count)
+    {
+        _position += count;
+        if (_position > _bitLength)
+        {
+            throw new AvcFormatException("read past the end of the NAL unit", _bitLength >> 3);
+        }
+    }
+
+    /// <summary>u(n) for n in 0..32.</summary>
+    public uint ReadBits(int count)
+    {
+        if (count == 0)
+        {
+            return 0;
+        }
+
+        uint v = Peek(count);
+        Skip(count);
+        return v;
+    }
+
+    /// <summary>u(1).</summary>
+    public bool ReadFlag() => ReadBits(1) != 0;
+
+    /// <summary>ue(v), clause 9.1; at most 32 leading zeros (values up to 2^32-2).</summary>
+    public uint ReadUe()
+    {
+        uint peek = Peek(32);
+        if (peek >= 0x10000u)
+        {
+            // Fast path: the whole code fits in 32 bits.
+            int zeros = System.Numerics.BitOperations.LeadingZeroCount(peek);
+            int len = (2 * zeros) + 1;
+            uint v = Peek(len);
+            Skip(len);
+            return v - 1;
+        }
+
+        int leading = 0;
+        while (ReadBits(1) == 0)
+        {
+            if (++leading > 31)
+            {
+                throw new AvcFormatException("Exp-Golomb code with more than 31 leading zeros", _position >> 3);
+            }
+        }
+
+        ulong rest = leading == 0 ? 0 : ReadBits(leading);
+        ulong value = (1UL << leading) - 1 + rest;
+        return value > uint.MaxValue - 1 ? throw new AvcFormatException("Exp-Golomb value out of range", _position >> 3) : (uint)value;
+    }
+
+    /// <summary>ue(v) checked against an inclusive maximum, naming the syntax element on failure.</summary>
+    public int ReadUe(string element, int max)
+    {
+        uint v = ReadUe();
+        return v > (uint)max ? throw new AvcFormatException($"{element} = {v} exceeds {max}", _position >> 3) : (int)v;
+    }
+
+    /// <summary>se(v), clause 9.1.1.</summary>
+    public int ReadSe()
+    {
+        uint k = ReadUe();
+        return (k & 1) != 0 ? (int)((k + 1) >> 1) : -(int)(k >> 1);
+    }
+
+    /// <summary>se(v) checked against an inclusive range.</summary>
+    public int ReadSe(string element, int min, int max)
+    {
+        int v = ReadSe();
+        return v < min || v > max ? throw new AvcFormatException($"{element} = {v} outside {min}..{max}", _position >> 3) : v;
+    }
+
+    /// <summary>te(v) with range <paramref name="max"/> (clause 9.1): one inverted bit when max is 1.</summary>
+    public int ReadTe(int max) => max == 1 ? (ReadFlag() ? 0 : 1) : (int)ReadUe();
+
+    /// <summary>more_rbsp_data(): whether anything but the stop bit and trailing zeros is left.</summary>
+    public bool MoreRbspData() => _position < _stopBit;
+
+    /// <summary>
+    /// Checks rbsp_trailing_bits(): the reader sits exactly on the stop bit (everything after it is
+    /// zero by construction, and trailing zero bytes are stripped by the NAL splitter).
+    /// </summary>
+    public bool TrailingBitsAreValid() => _position == _stopBit;
+}

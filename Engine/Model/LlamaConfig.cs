@@ -1,0 +1,135 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace JpegLm.Engine.Model;
+
+/// <summary>
+/// The shape of a Llama model, serialized with the field names of Hugging Face's <c>LlamaConfig</c>
+/// (<c>config.json</c>), so checkpoints load in <c>transformers</c> and HF checkpoints load here.
+/// </summary>
+public sealed record LlamaConfig
+{
+    /// <summary>Model width C.</summary>
+    [JsonPropertyName("hidden_size")]
+    public int HiddenSize { get; init; } = 256;
+
+    /// <summary>Width of the SwiGLU MLP.</summary>
+    [JsonPropertyName("intermediate_size")]
+    public int IntermediateSize { get; init; } = 688;
+
+    /// <summary>Number of transformer blocks.</summary>
+    [JsonPropertyName("num_hidden_layers")]
+    public int NumHiddenLayers { get; init; } = 4;
+
+    /// <summary>Query heads.</summary>
+    [JsonPropertyName("num_attention_heads")]
+    public int NumAttentionHeads { get; init; } = 4;
+
+    /// <summary>Key/value heads (grouped-query attention); null means equal to the query heads.</summary>
+    [JsonPropertyName("num_key_value_heads")]
+    public int? NumKeyValueHeads { get; init; }
+
+    /// <summary>Channels per head; null means <c>hidden_size / num_attention_heads</c>.</summary>
+    [JsonPropertyName("head_dim")]
+    public int? HeadDimOverride { get; init; }
+
+    /// <summary>RMSNorm epsilon.</summary>
+    [JsonPropertyName("rms_norm_eps")]
+    public float RmsNormEps { get; init; } = 1e-6f;
+
+    /// <summary>Rotary base θ.</summary>
+    [JsonPropertyName("rope_theta")]
+    public float RopeTheta { get; init; } = 10000f;
+
+    /// <summary>Vocabulary size V.</summary>
+    [JsonPropertyName("vocab_size")]
+    public int VocabSize { get; init; } = 256;
+
+    /// <summary>Longest sequence the model is meant for (the sampler's cache length).</summary>
+    [JsonPropertyName("max_position_embeddings")]
+    public int MaxPositionEmbeddings { get; init; } = 1024;
+
+    /// <summary>Whether the LM head reuses the token embedding matrix.</summary>
+    [JsonPropertyName("tie_word_embeddings")]
+    public bool TieWordEmbeddings { get; init; }
+
+    /// <summary>Standard deviation of the normal initialization of matrices.</summary>
+    [JsonPropertyName("initializer_range")]
+    public float InitializerRange { get; init; } = 0.02f;
+
+    /// <summary>Beginning-of-sequence token id, if any.</summary>
+    [JsonPropertyName("bos_token_id")]
+    public int? BosTokenId { get; init; }
+
+    /// <summary>End-of-sequence token id, if any.</summary>
+    [JsonPropertyName("eos_token_id")]
+    public int? EosTokenId { get; init; }
+
+    /// <summary>HF rope scaling (Llama 3 / long-context variants); not supported, must be absent or null.</summary>
+    [JsonPropertyName("rope_scaling")]
+    public JsonElement? RopeScaling { get; init; }
+
+    /// <summary>HF attention/MLP bias switches; biases are not supported and must be absent or false.</summary>
+    [JsonPropertyName("attention_bias")]
+    public bool? AttentionBias { get; init; }
+
+    /// <summary>Always <c>llama</c>.</summary>
+    [JsonPropertyName("model_type")]
+    public string ModelType { get; init; } = "llama";
+
+    /// <summary>Always <c>["LlamaForCausalLM"]</c>.</summary>
+    [JsonPropertyName("architectures")]
+    public IReadOnlyList<string> Architectures { get; init; } = ["LlamaForCausalLM"];
+
+    /// <summary>The dtype the weights are stored in.</summary>
+    [JsonPropertyName("torch_dtype")]
+    public string TorchDtype { get; init; } = "float32";
+
+    /// <summary>Key/value heads after applying the default.</summary>
+    [JsonIgnore]
+    public int KvHeads => NumKeyValueHeads ?? NumAttentionHeads;
+
+    /// <summary>Channels per head.</summary>
+    [JsonIgnore]
+    public int HeadDim => HeadDimOverride ?? HiddenSize / NumAttentionHeads;
+
+    /// <summary>Width of the query projection (heads × head dim).</summary>
+    [JsonIgnore]
+    public int QueryWidth => NumAttentionHeads * HeadDim;
+
+    /// <summary>Width of the key and value projections.</summary>
+    [JsonIgnore]
+    public int KvWidth => KvHeads * HeadDim;
+
+    private static readonly JsonSerializerOptions WriteOptions = new() { WriteIndented = true, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull };
+
+    /// <summary>Throws <see cref="ArgumentException"/> when the numbers do not describe a valid model.</summary>
+    public void Validate()
+    {
+        if (HiddenSize <= 0 || IntermediateSize <= 0 || NumHiddenLayers <= 0 || NumAttentionHeads <= 0 || VocabSize <= 0
+            || KvHeads <= 0 || NumAttentionHeads % KvHeads != 0 || HeadDim <= 0 || HeadDim % 2 != 0
+            || (HeadDimOverride == null && HiddenSize % NumAttentionHeads != 0) || MaxPositionEmbeddings <= 0)
+        {
+            throw new ArgumentException($"invalid Llama config: {ToJson()}");
+        }
+
+        if (RopeScaling is { ValueKind: not JsonValueKind.Null } || AttentionBias == true)
+        {
+            throw new ArgumentException("config.json asks for rope_scaling or attention_bias, which this engine does not implement");
+        }
+    }
+
+    /// <summary>The config as HF <c>config.json</c> text.</summary>
+    public string ToJson() => JsonSerializer.Serialize(this, WriteOptions);
+
+    /// <summary>Parses <c>config.json</c> text (unknown HF fields are ignored).</summary>
+    public static LlamaConfig FromJson(string json)
+    {
+        LlamaConfig config = JsonSerializer.Deserialize<LlamaConfig>(json) ?? throw new ArgumentException("config.json is empty");
+        config.Validate();
+        return config;
+    }
+
+    /// <summary>Reads <c>DIR/config.json</c>.</summary>
+    public static LlamaConfig Load(string path) => FromJson(File.ReadAllText(path));
+}
