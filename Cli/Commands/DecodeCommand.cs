@@ -19,6 +19,7 @@ internal sealed class DecodeCommand : ICliCommand
 
     public string Usage => """
         jpeglm decode IN.jpg OUT.(png|ppm|pgm) [--tables TABLES.jpg] [--tolerant] [--max-pixels N]
+        jpeglm decode IN.(264|h264|jsv|26l) OUT.(yuv|y4m) [...]   (handed to `jpeglm decode-avc`)
           Decodes baseline or progressive Huffman JPEG with pixels identical to `djpeg -dct int`.
           --tables FILE    DQT/DHT for an image-only (Motion-JPEG style) stream: a tables-only stream or any JPEG
           --tolerant       paint corrupt restart intervals grey, list them on stderr, and still write the image
@@ -30,6 +31,15 @@ internal sealed class DecodeCommand : ICliCommand
 
     public int Run(IReadOnlyList<string> args, TextWriter stdout, TextWriter stderr)
     {
+        ArgumentNullException.ThrowIfNull(args);
+
+        // H.264 elementary streams go to the AVC decoder with their own options.
+        string? first = args.FirstOrDefault(x => !x.StartsWith("--", StringComparison.Ordinal));
+        if (first != null && AvcExtensions.Contains(Path.GetExtension(first).ToLowerInvariant()))
+        {
+            return new AvcDecodeCommand().Run(args, stdout, stderr);
+        }
+
         var a = new CliArgs(args, "tolerant");
         string input = a.Positional(0, "input file");
         string output = a.Positional(1, "output file");

@@ -88,6 +88,19 @@ public class DecodeCommandTests
         Assert.Equal(JpegDecoder.Decode(jpeg).Pixels, PnmCodec.Read(File.ReadAllBytes(output)).Pixels);
     }
 
+    [Fact]
+    public void H264_input_is_handed_to_the_avc_decoder()
+    {
+        string dir = TestPaths.NewTempDirectory();
+        var direct = new StringWriter();
+        var viaDecode = new StringWriter();
+        int expected = Program.Run(["decode-avc", Path.Combine(dir, "missing.264"), Path.Combine(dir, "a.yuv")], new StringWriter(), direct);
+        int actual = Program.Run(["decode", Path.Combine(dir, "missing.264"), Path.Combine(dir, "b.yuv")], new StringWriter(), viaDecode);
+        Assert.Equal(expected, actual);
+        Assert.DoesNotContain("unknown input kind", viaDecode.ToString());
+        Assert.NotEqual(0, actual);
+    }
+
     [Theory]
     [InlineData("decode")]
     [InlineData("decode in.jpg")]
