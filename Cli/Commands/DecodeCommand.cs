@@ -19,13 +19,13 @@ internal sealed class DecodeCommand : ICliCommand
 
     public string Usage => """
         jpeglm decode IN.jpg OUT.(png|ppm|pgm) [--tables TABLES.jpg] [--tolerant] [--max-pixels N]
-        jpeglm decode IN.(264|h264|jsv|26l) OUT.(yuv|y4m) [...]   (handed to `jpeglm decode-avc`)
           Decodes baseline or progressive Huffman JPEG with pixels identical to `djpeg -dct int`.
           --tables FILE    DQT/DHT for an image-only (Motion-JPEG style) stream: a tables-only stream or any JPEG
           --tolerant       paint corrupt restart intervals grey, list them on stderr, and still write the image
           --max-pixels N   refuse frames larger than N pixels (default 100000000)
-        jpeglm decode IN.(264|h264|jsv|26l) OUT.(yuv|y4m)
-          Decodes an H.264 baseline Annex B stream; frames in output order, cropped, raw yuv420p or Y4M.
+        jpeglm decode IN.(264|h264|jsv|26l) OUT.(yuv|y4m) [--tolerant]
+          Decodes an H.264 baseline Annex B stream (see jpeglm decode-avc): frames in output order, cropped,
+          raw yuv420p or Y4M; --tolerant conceals broken slices and lists them.
         Exit codes: 0 decoded, 1 bad input (the message names the byte offset / frame / macroblock), 2 usage.
         """;
 
@@ -47,15 +47,6 @@ internal sealed class DecodeCommand : ICliCommand
         bool tolerant = a.Flag("tolerant");
         long maxPixels = a.Long("max-pixels", JpegDecoderOptions.DefaultMaxPixels, 1);
         a.EnsureAllUsed(2);
-        if (AvcExtensions.Contains(Path.GetExtension(input).ToLowerInvariant()))
-        {
-            if (tables != null || tolerant)
-            {
-                throw new UsageException("--tables and --tolerant are JPEG options (use jpeglm decode-avc --tolerant for H.264)");
-            }
-
-            return AvcDecodeCommand.Run(input, output, stdout, stderr);
-        }
 
         OutputFormat format = Path.GetExtension(output).ToLowerInvariant() switch
         {

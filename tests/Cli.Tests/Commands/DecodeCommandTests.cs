@@ -106,7 +106,6 @@ public class DecodeCommandTests
     [InlineData("decode in.jpg")]
     [InlineData("decode in.jpg out.bmp")]
     [InlineData("decode in.jpg out.png --bogus 1")]
-    [InlineData("decode in.h264 out.yuv --tolerant")]
     public void Usage_errors_exit_2(string commandLine)
     {
         string dir = TestPaths.NewTempDirectory();
@@ -114,17 +113,5 @@ public class DecodeCommandTests
         File.WriteAllBytes(Path.Combine(dir, "in.h264"), [0, 0, 0, 1]);
         string[] args = [.. commandLine.Split(' ').Select(a => a.Contains('.') && !a.StartsWith('-') ? Path.Combine(dir, a) : a)];
         Assert.Equal(2, Program.Run(args, new StringWriter(), new StringWriter()));
-    }
-
-    [Fact]
-    public void H264_input_is_routed_to_the_avc_decoder()
-    {
-        string dir = TestPaths.NewTempDirectory();
-        string input = Path.Combine(dir, "broken.h264");
-        File.WriteAllBytes(input, [0, 0, 0, 1, 0x67, 0xFF]);
-        var stderr = new StringWriter();
-        int code = Program.Run(["decode", input, Path.Combine(dir, "out.yuv")], new StringWriter(), stderr);
-        Assert.NotEqual(2, code); // a usage error would mean the JPEG path refused it
-        Assert.DoesNotContain("unknown", stderr.ToString());
     }
 }
