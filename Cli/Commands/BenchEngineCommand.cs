@@ -215,7 +215,7 @@ internal sealed class BenchEngineCommand : ICliCommand
         var psi = new ProcessStartInfo(host) { UseShellExecute = false, RedirectStandardOutput = true };
         if (Path.GetFileNameWithoutExtension(host) == "dotnet")
         {
-            psi.ArgumentList.Add(typeof(Program).Assembly.Location);
+            psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, typeof(Program).Assembly.GetName().Name + ".dll"));
         }
 
         psi.ArgumentList.Add("bench-engine");
