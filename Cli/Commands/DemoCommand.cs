@@ -43,8 +43,8 @@ internal sealed class DemoCommand : ICliCommand
         a.EnsureAllUsed(0);
         var clock = System.Diagnostics.Stopwatch.StartNew();
 
-        // 1. Data: deterministic synthetic images under a small 4:2:0 profile, one patch per 16x16 MCU.
-        JpegProfile profile = JpegProfile.Standard("demo-32-q50-420", 32, 32, 50, JpegProfile.Yuv420, 1);
+        // 1. Data: deterministic synthetic images under a small grey profile, one patch per 8x8 MCU (16 patches).
+        JpegProfile profile = JpegProfile.Standard("demo-32-q50-grey", 32, 32, 50, JpegProfile.Grey, 1);
         string data = Path.Combine(output, "data");
         stdout.WriteLine($"[1/4] making {images} synthetic 32x32 images and preparing token shards in {data}");
         CorpusResult corpus = ImageCorpus.Encode(images, i => $"synthetic#{i}", i => SyntheticImages.Make(32, 32, seed, i), profile, Environment.ProcessorCount);
@@ -101,11 +101,11 @@ internal sealed class DemoCommand : ICliCommand
                 row.Add(samples[i].Image);
                 valid += samples[i].Valid ? 1 : 0;
                 total++;
-                psnr += Math.Min(60, ImageMetrics.Psnr(original, samples[i].Image.Channels == 3 ? samples[i].Image : samples[i].Image.ToRgb(), 0, 16, 32, 16));
+                psnr += Math.Min(60, ImageMetrics.Psnr(ImageCorpus.FitToProfile(original, profile), ImageCorpus.FitToProfile(samples[i].Image, profile), 0, 16, 32, 16));
                 psnrCount++;
             }
 
-            row.Add(original);
+            row.Add(ImageCorpus.FitToProfile(original, profile));
             rows.Add(row);
         }
 
@@ -147,7 +147,7 @@ internal sealed class DemoCommand : ICliCommand
             <h1>JpegLm demo</h1>
             <p>A plain Llama model, trained from scratch for {{elapsed.TotalMinutes:F1}} minutes on {{E(outcome.Backend)}}, writes the bytes of
             JPEG files. Data: {{docs}} synthetic 32x32 images under profile <code>{{E(profile.Name)}}</code>
-            (quality {{profile.Quality}}, {{E(profile.Subsampling)}}, a restart marker after every 16x16 patch, header stripped).</p>
+            (quality {{profile.Quality}}, {{E(profile.Subsampling)}}, a restart marker after every 8x8 patch, header stripped).</p>
             <table>
             <tr><th>JPEG bytes → tokens</th><td>{{prepared.TokenBytes}} → {{tokens}} (vocabulary {{prepared.Vocabulary.Size}}, {{tokens / (double)docs:F0}} tokens per image)</td></tr>
             <tr><th>training</th><td>{{outcome.Steps}} steps, loss {{outcome.FirstLoss:F3}} → {{outcome.LastLoss:F3}} nats/token{{(outcome.LastValidationLoss is float v ? $", validation {v.ToString("F3", inv)}" : "")}}, {{outcome.TokensPerSecond:F0}} tokens/s</td></tr>
