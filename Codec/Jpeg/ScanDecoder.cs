@@ -86,6 +86,14 @@ internal sealed class ScanDecoder
             // A restart boundary: the next marker must be RSTn with n counting 0..7 (B.2.1).
             int markerAt = JpegMarkers.FindNext(data, reader.Position);
             byte marker = markerAt >= 0 ? data[markerAt + 1] : (byte)0;
+            while (tolerant && markerAt >= 0 && marker is not (>= JpegMarkers.Rst0 and <= JpegMarkers.Rst7) && marker != JpegMarkers.Eoi)
+            {
+                // More MCUs are due, so no segment can start here: a damaged byte pair that looks like a
+                // marker (e.g. an RSTn whose second byte became C0). Skip it and resynchronize at the next RST.
+                markerAt = JpegMarkers.FindNext(data, markerAt + 2);
+                marker = markerAt >= 0 ? data[markerAt + 1] : (byte)0;
+            }
+
             bool isRst = marker is >= JpegMarkers.Rst0 and <= JpegMarkers.Rst7;
             if (tolerant && !failed && HasExtraneousData(data, ref reader, markerAt))
             {

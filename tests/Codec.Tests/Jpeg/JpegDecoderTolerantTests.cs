@@ -56,6 +56,27 @@ public class JpegDecoderTolerantTests
     }
 
     [Fact]
+    public void A_restart_marker_damaged_into_a_segment_marker_is_skipped_not_parsed()
+    {
+        // An RSTn whose second byte became C0 looks like SOF0 inside the scan; tolerant mode must resync.
+        byte[] jpeg = JpegGoldenFiles.Read(File);
+        (_, int end) = IntervalBytes(jpeg, 10);
+        int rst = end;
+        while (!(jpeg[rst] == 0xFF && jpeg[rst + 1] is >= 0xD0 and <= 0xD7))
+        {
+            rst++;
+        }
+
+        byte[] bad = (byte[])jpeg.Clone();
+        bad[rst + 1] = 0xC0;
+        Assert.Throws<JpegFormatException>(() => JpegDecoder.Decode(bad));
+        JpegDecodeResult r = JpegDecoder.DecodeDetailed(bad, Tolerant);
+        Assert.NotEmpty(r.CorruptIntervals);
+        Assert.All(r.CorruptIntervals, c => Assert.InRange(c.FirstMcu, 10, 11));
+        Assert.Equal((96, 80), (r.Image.Width, r.Image.Height));
+    }
+
+    [Fact]
     public void Lost_restart_markers_resynchronize_by_marker_number()
     {
         // Delete the data of intervals 10 and 11 together with their RST markers: RST11 follows interval 9.
