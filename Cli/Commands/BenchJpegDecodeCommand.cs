@@ -37,7 +37,7 @@ internal sealed class BenchJpegDecodeCommand : ICliCommand
             return 1;
         }
 
-        using TurboJpegNative? turbo = TurboJpegNative.TryLoad(out string why);
+        using TurboJpegLibrary? turbo = TurboJpegLibrary.TryLoad(out string why);
         if (turbo == null)
         {
             stdout.WriteLine($"bench-jpeg-decode: skipped: {why}");
@@ -49,17 +49,17 @@ internal sealed class BenchJpegDecodeCommand : ICliCommand
         stdout.WriteLine("setting                               files   KB/file  ours MP/s  into MP/s  turbo MP/s  ours/turbo  into/turbo  identical");
         stdout.WriteLine("  (ours: Decode, a new image per call; into: DecodeInto a reused image, as turbo writes into a reused buffer)");
 
-        TurboJpegNative.SetRestartInterval(1);
-        byte[][] crops = [.. photos.Select(p => turbo.Compress(Crop(p, 256, 256), 256, 256, TurboJpegNative.Subsampling420, 25))];
+        TurboJpegLibrary.SetRestartInterval(1);
+        byte[][] crops = [.. photos.Select(p => turbo.CompressRgb420ToArray(Crop(p, 256, 256), 256, 256, 25))];
         Report("256x256 crops q25 4:2:0 restart 1 MCU", crops, 256, 256, turbo, rounds, minSeconds, stdout);
 
-        TurboJpegNative.SetRestartInterval(0);
-        byte[][] full = [.. photos.Select(p => turbo.Compress(p.Pixels, p.Width, p.Height, TurboJpegNative.Subsampling420, 75))];
+        TurboJpegLibrary.SetRestartInterval(0);
+        byte[][] full = [.. photos.Select(p => turbo.CompressRgb420ToArray(p.Pixels, p.Width, p.Height, 75))];
         Report("full Kodak q75 4:2:0", full, -1, -1, turbo, rounds, minSeconds, stdout);
         return 0;
     }
 
-    private static void Report(string setting, byte[][] files, int width, int height, TurboJpegNative turbo, int rounds, double minSeconds, TextWriter stdout)
+    private static void Report(string setting, byte[][] files, int width, int height, TurboJpegLibrary turbo, int rounds, double minSeconds, TextWriter stdout)
     {
         JpegDecodeResult[] ours = [.. files.Select(f => JpegDecoder.DecodeDetailed(f))];
         long pixels = ours.Sum(r => (long)r.Image.Width * r.Image.Height);
@@ -67,7 +67,7 @@ internal sealed class BenchJpegDecodeCommand : ICliCommand
         bool identical = true;
         for (int i = 0; i < files.Length; i++)
         {
-            turbo.Decompress(files[i], turboOut[i], ours[i].Image.Width, ours[i].Image.Height);
+            turbo.DecompressRgb(files[i], turboOut[i], ours[i].Image.Width, ours[i].Image.Height);
             identical &= turboOut[i].AsSpan().SequenceEqual(ours[i].Image.Pixels);
         }
 
@@ -91,7 +91,7 @@ internal sealed class BenchJpegDecodeCommand : ICliCommand
             {
                 for (int i = 0; i < files.Length; i++)
                 {
-                    turbo.Decompress(files[i], turboOut[i], ours[i].Image.Width, ours[i].Image.Height);
+                    turbo.DecompressRgb(files[i], turboOut[i], ours[i].Image.Width, ours[i].Image.Height);
                 }
             }, pixels, minSeconds));
         }

@@ -103,6 +103,25 @@ internal sealed unsafe class TurboJpegLibrary : IDisposable
         return (int)size;
     }
 
+    /// <summary>Compresses RGB pixels at 4:2:0 with the accurate DCT and returns a copy of the JPEG.</summary>
+    public byte[] CompressRgb420ToArray(ReadOnlySpan<byte> rgb, int width, int height, int quality)
+    {
+        int size = CompressRgb420(rgb, width, height, quality);
+        return new ReadOnlySpan<byte>(_buffer, size).ToArray();
+    }
+
+    /// <summary>
+    /// Asks TurboJPEG 2.x for a restart marker every <paramref name="mcus"/> MCUs in later compressions (0: none).
+    /// Its C API has no parameter for this; it reads TJ_RESTART from the C environment when a compressor is used.
+    /// </summary>
+    public static void SetRestartInterval(int mcus)
+    {
+        if (!OperatingSystem.IsWindows())
+        {
+            _ = SetEnv("TJ_RESTART", mcus > 0 ? $"{mcus}B" : "0", 1);
+        }
+    }
+
     /// <summary>Decompresses a JPEG to RGB (accurate islow IDCT, fancy upsampling: djpeg -dct int).</summary>
     public void DecompressRgb(ReadOnlySpan<byte> jpeg, Span<byte> rgb, int width, int height)
     {
@@ -128,4 +147,9 @@ internal sealed unsafe class TurboJpegLibrary : IDisposable
         _destroy(_decompressor);
         NativeLibrary.Free(_library);
     }
+
+    [DllImport("libc", EntryPoint = "setenv")]
+#pragma warning disable CA2101, CA5392 // ASCII names; libc is a system library.
+    private static extern int SetEnv([MarshalAs(UnmanagedType.LPStr)] string name, [MarshalAs(UnmanagedType.LPStr)] string value, int overwrite);
+#pragma warning restore CA2101, CA5392
 }
