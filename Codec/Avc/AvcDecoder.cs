@@ -56,6 +56,7 @@ public sealed class AvcDecoder
     private int _sliceInPicture;
     private int _sliceCount = -1;
     private int _frameCount = -1;
+    private int _errorsAtPictureStart;
     private long _nalOffset;
 
     /// <summary>Creates a decoder with default options.</summary>
@@ -79,6 +80,21 @@ public sealed class AvcDecoder
 
     /// <summary>Number of pictures decoded.</summary>
     public int PictureCount => _frameCount + 1;
+
+    /// <summary>
+    /// Feeds one NAL unit (header byte included, emulation prevention removed) that starts at
+    /// <paramref name="offset"/> in the byte stream: the push form of <see cref="Decode"/> used by the
+    /// incremental <see cref="AvcStreamValidator"/>. Only for <see cref="AvcDecoderOptions.ParseOnly"/> decoders,
+    /// which produce no frames.
+    /// </summary>
+    internal void PushNal(ReadOnlySpan<byte> nal, long offset)
+    {
+        _nalOffset = offset;
+        ProcessNal(nal);
+    }
+
+    /// <summary>Ends the stream for a pushed decoder: the current picture is finished (and checked for gaps).</summary>
+    internal void PushEnd() => FinishPicture();
 
     /// <summary>Decodes a whole file into frames in output order.</summary>
     public static List<Yuv420Frame> DecodeFile(string path, AvcDecoderOptions? options = null)
@@ -145,7 +161,16 @@ public sealed class AvcDecoder
         int header = nal[0];
         if ((header & 0x80) != 0)
         {
-            throw new AvcFormatException("forbidden_zero_bit is set", _nalOffset);
+            var e = new AvcFormatException("forbidden_zero_bit is set", _nalOffset);
+            if (_options.Tolerant || _options.ParseOnly)
+            {
+                // A damaged unit header: one broken patch, not an unreadable stream.
+                _sliceCount++;
+                Fail(e.WithPosition(_nalOffset, _frameCount, _sliceCount, -1), -1);
+                return;
+            }
+
+            throw e;
         }
 
         int type = header & 31;
@@ -248,14 +273,14 @@ public sealed class AvcDecoder
         }
     }
 
-    private void Fail(AvcFormatException e, int firstMb)
+    private void Fail(AvcFormatException e, int firstMb, int? slice = null)
     {
         if (!_options.Tolerant && !_options.ParseOnly)
         {
             throw e;
         }
 
-        _errors.Add(new AvcSliceError(_sliceCount, _nalOffset, e.Reason, e.Frame, firstMb));
+        _errors.Add(new AvcSliceError(slice ?? _sliceCount, _nalOffset, e.Reason, e.Frame, firstMb));
     }
 
     private bool IsNewPicture(SliceHeader h)
@@ -290,6 +315,7 @@ public sealed class AvcDecoder
         _dpb.MaxRefFrames = sps.MaxNumRefFrames;
         _dpb.ReorderDepth = sps.MaxNumReorderFrames >= 0 ? sps.MaxNumReorderFrames : sps.DpbFrames;
         _state.Reset();
+        _errorsAtPictureStart = _errors.Count;
         _sliceParams.Clear();
         _sliceInPicture = 0;
         _currentHeader = h;
@@ -440,6 +466,7 @@ public sealed class AvcDecoder
         DecodedPicture pic = _current;
         SliceHeader h = _currentHeader;
         _current = null;
+        ReportMissingMacroblocks();
         if (!_options.ParseOnly)
         {
             Conceal(pic);
@@ -469,6 +496,29 @@ public sealed class AvcDecoder
 
         _previous = pic;
         _lastHeader = null;
+    }
+
+    // A picture whose slices leave macroblocks uncovered lost a slice NAL unit (or the stream was cut): that is
+    // corrupt even though every slice present parsed. Reported once per picture, and only when no broken slice
+    // of the picture already explains the gap.
+    private void ReportMissingMacroblocks()
+    {
+        PictureState s = _state!;
+        int missing = 0, first = -1;
+        for (int a = 0; a < s.MbCount; a++)
+        {
+            if (s.SliceId[a] < 0)
+            {
+                missing++;
+                first = first < 0 ? a : first;
+            }
+        }
+
+        if (missing > 0 && _errors.Count == _errorsAtPictureStart)
+        {
+            var e = new AvcFormatException($"{missing} of {s.MbCount} macroblocks missing (no slice covers them; the first is {first})", _nalOffset);
+            Fail(e.WithPosition(_nalOffset, _frameCount, -1, first), first, slice: -1);
+        }
     }
 
     // Macroblocks no slice decoded (lost or broken slices) are copied from the previous frame.

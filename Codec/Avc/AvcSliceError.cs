@@ -1,7 +1,7 @@
 namespace JpegLm.Codec.Avc;
 
-/// <summary>One slice that failed to parse or decode (reported by tolerant decoding and the checker).</summary>
-/// <param name="Slice">0-based slice index in stream order (the paper's patch index).</param>
+/// <summary>One slice that failed to parse or decode, or a picture with uncovered macroblocks (reported by tolerant decoding and the checker).</summary>
+/// <param name="Slice">0-based slice index in stream order (the paper's patch index); -1 for a picture whose slices leave macroblocks uncovered.</param>
 /// <param name="ByteOffset">Byte offset of the slice's NAL unit in the stream.</param>
 /// <param name="Reason">What was wrong.</param>
 /// <param name="Frame">0-based picture index in decoding order.</param>

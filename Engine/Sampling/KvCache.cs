@@ -33,6 +33,16 @@ public sealed class KvCache : IDisposable
     /// <summary>Positions filled so far (the same for every sequence).</summary>
     public int Length { get; internal set; }
 
+    /// <summary>
+    /// Forgets every position from <paramref name="length"/> on (a sampler backing up): later steps overwrite them.
+    /// </summary>
+    public void Truncate(int length)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(length);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(length, Length);
+        Length = length;
+    }
+
     /// <summary>Elements of one layer's key (or value) tensor.</summary>
     public long LayerLength { get; }
 
