@@ -68,6 +68,13 @@ public static class Program
             stderr.WriteLine(command.Usage);
             return 2;
         }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException or NotSupportedException
+            or System.Text.Json.JsonException or Codec.Avc.AvcFormatException)
+        {
+            // Bad input that a command did not report itself: one line, no stack trace.
+            stderr.WriteLine($"jpeglm {command.Name}: {e.Message}");
+            return 1;
+        }
     }
 
     private static void PrintCommands(TextWriter w)

@@ -3,6 +3,7 @@ using System.Text.Json;
 using JpegLm.Cli.Pipeline;
 using JpegLm.Codec.Imaging;
 using JpegLm.Codec.Tokens;
+using JpegLm.Engine.Model;
 using JpegLm.Engine.Sampling;
 using JpegLm.Engine.Training;
 
@@ -43,34 +44,15 @@ internal sealed class EvalCommand : ICliCommand
         bool json = a.Flag("json");
         a.EnsureAllUsed(0);
 
-        using var session = new JpegSamplingSession(model, device, stderr);
-        string valPath = Path.Combine(data, "val.tok"), trainPath = Path.Combine(data, "train.tok");
-        using var val = TokenShardReader.Open(valPath, session.Vocabulary.ContentHash(), session.Profile.ContentHash());
-
-        // Validation loss, per byte of the token stream and per image.
-        double nats = 0;
-        long bytes = 0, docs = 0, scoredTokens = 0;
-        var valDocs = new List<int[]>();
-        foreach ((long start, long length) in val.Documents())
+        if (new RunFolder(model).IsVideo)
         {
-            if (docs >= maxDocs)
-            {
-                break;
-            }
-
-            int[] doc = new int[Math.Min(length, session.Model.Config.MaxPositionEmbeddings)];
-            val.CopyTokens(start, doc);
-            valDocs.Add(doc);
-            ScoreResult score = Scorer.Score(session.Model, doc);
-            nats += score.MeanNll * score.LogProbs.Length;
-            scoredTokens += score.LogProbs.Length;
-            bytes += session.Vocabulary.Decode([.. doc.Where(t => !BpeVocabulary.IsSpecial(t))]).Length;
-            docs++;
+            return VideoEvaluation.Run(model, data, samples, maxDocs, ratio, seed, topP, device, json, stdout, stderr);
         }
 
-        double bitsPerByte = nats / Math.Log(2) / Math.Max(1, bytes);
-        double bitsPerImage = nats / Math.Log(2) / Math.Max(1, docs);
-        double unigram = File.Exists(trainPath) ? UnigramBitsPerByte(trainPath, valDocs, session.Vocabulary) : double.NaN;
+        using var session = new JpegSamplingSession(model, device, stderr);
+        ValidationResult v = ScoreValidation(session.Model, session.Vocabulary, session.Profile, data, maxDocs);
+        (long docs, long scoredTokens, double bitsPerByte, double bitsPerImage, double unigram, List<int[]> valDocs) =
+            (v.Documents, v.ScoredTokens, v.BitsPerByte, v.BitsPerDocument, v.UnigramBitsPerByte, v.Docs);
 
         // Samples: constrained and unconstrained, unconditional.
         var options = new SamplingOptions { TopP = topP, MaxNewTokens = session.DefaultMaxTokens, Seed = seed };
@@ -131,8 +113,37 @@ internal sealed class EvalCommand : ICliCommand
         return 0;
     }
 
+    /// <summary>Validation loss of a run on a data set's val.tok: per byte, per document, and the unigram baseline.</summary>
+    internal static ValidationResult ScoreValidation(LlamaModel model, BpeVocabulary vocabulary, CodecProfile profile, string data, int maxDocs)
+    {
+        string valPath = Path.Combine(data, "val.tok"), trainPath = Path.Combine(data, "train.tok");
+        using var val = TokenShardReader.Open(valPath, vocabulary.ContentHash(), profile.ContentHash());
+        double nats = 0;
+        long bytes = 0, docs = 0, scoredTokens = 0;
+        var valDocs = new List<int[]>();
+        foreach ((long start, long length) in val.Documents())
+        {
+            if (docs >= maxDocs)
+            {
+                break;
+            }
+
+            int[] doc = new int[Math.Min(length, model.Config.MaxPositionEmbeddings)];
+            val.CopyTokens(start, doc);
+            valDocs.Add(doc);
+            ScoreResult score = Scorer.Score(model, doc);
+            nats += score.MeanNll * score.LogProbs.Length;
+            scoredTokens += score.LogProbs.Length;
+            bytes += vocabulary.Decode([.. doc.Where(t => !BpeVocabulary.IsSpecial(t))]).Length;
+            docs++;
+        }
+
+        double unigram = File.Exists(trainPath) ? UnigramBitsPerByte(trainPath, valDocs, vocabulary) : double.NaN;
+        return new ValidationResult(docs, scoredTokens, nats / Math.Log(2) / Math.Max(1, bytes), nats / Math.Log(2) / Math.Max(1, docs), unigram, valDocs);
+    }
+
     /// <summary>Cross-entropy of the validation bytes under the training bytes' unigram distribution (add-one smoothed).</summary>
-    private static double UnigramBitsPerByte(string trainPath, List<int[]> valDocs, BpeVocabulary vocabulary)
+    internal static double UnigramBitsPerByte(string trainPath, List<int[]> valDocs, BpeVocabulary vocabulary)
     {
         using var train = TokenShardReader.Open(trainPath);
         var counts = new long[256];
@@ -168,3 +179,6 @@ internal sealed class EvalCommand : ICliCommand
         return bits / Math.Max(1, n2);
     }
 }
+
+/// <summary>Validation loss figures (see <see cref="EvalCommand.ScoreValidation"/>); <c>Docs</c> holds the scored documents' tokens.</summary>
+internal sealed record ValidationResult(long Documents, long ScoredTokens, double BitsPerByte, double BitsPerDocument, double UnigramBitsPerByte, List<int[]> Docs);

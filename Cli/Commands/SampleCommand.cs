@@ -14,12 +14,14 @@ internal sealed class SampleCommand : ICliCommand
 {
     public string Name => "sample";
 
-    public string Summary => "generate JPEGs (grammar-constrained: every file opens), optionally completing prompts";
+    public string Summary => "generate JPEGs or H.264 videos (grammar-constrained: every file opens), optionally completing prompts";
 
     public string Usage => """
         jpeglm sample --model RUN --count N --out DIR [options]
-          --prompt P           an image file, or a folder of images (each is one prompt); omitted: unconditional
-          --prompt-ratio R     keep the first round(R x patches) restart intervals of each prompt (default 0.5)
+          --prompt P           an image file, or a folder of images (each is one prompt); omitted: unconditional.
+                               Video runs take clips (.y4m, .h264, .264) or a folder of them
+          --prompt-ratio R     keep the first round(R x patches) restart intervals of each prompt (default 0.5);
+                               for video, the first round(R x frames) frames (e.g. 0.67: 10 of 15)
           --temperature T      softmax temperature (default 1.0)
           --top-k K            keep the K most likely tokens (default 0: all)
           --top-p P            nucleus sampling (default 1.0: all)
@@ -29,6 +31,9 @@ internal sealed class SampleCommand : ICliCommand
           --device D           auto, cpu or cuda (default auto)
         Writes DIR/<prompt>-<i>.jpg (complete files with their tables) and one contact sheet per prompt,
         DIR/<prompt>-sheet.png: prompt | samples | original. Prints the validity of every sample.
+        Video runs write DIR/<prompt>-<i>.h264 (Annex B with the profile's SPS/PPS) and a sheet with one row
+        of frames per video: prompt, samples, original. Constrained video sampling redraws a slice that fails
+        the checker from its start, so every finished video passes jpeglm check and has only whole frames.
         Example: jpeglm sample --model runs/small --count 4 --prompt photo.png --prompt-ratio 0.5 --top-p 0.9 --out samples/
         """;
 
@@ -51,6 +56,10 @@ internal sealed class SampleCommand : ICliCommand
         bool unconstrained = a.Flag("unconstrained");
         string device = a.String("device") ?? "auto";
         a.EnsureAllUsed(0);
+        if (new RunFolder(model).IsVideo)
+        {
+            return VideoSampling.Run(model, count, output, prompt, ratio, options, maxTokens, unconstrained, device, stdout, stderr);
+        }
 
         List<(string Name, PixelImage? Image)> prompts = [];
         try

@@ -23,16 +23,24 @@ internal sealed class RunFolder(string path)
 
     public bool HasModel => File.Exists(System.IO.Path.Combine(Path, HfCheckpoint.ConfigFile)) && File.Exists(System.IO.Path.Combine(Path, HfCheckpoint.WeightsFile));
 
-    /// <summary>Loads the profile and vocabulary saved with the run.</summary>
-    public (JpegProfile Profile, BpeVocabulary Vocabulary) LoadCodec()
+    /// <summary>Loads the profile (JPEG or AVC) and vocabulary saved with the run.</summary>
+    public (CodecProfile Profile, BpeVocabulary Vocabulary) LoadProfile()
     {
         if (!File.Exists(ProfileFile) || !File.Exists(VocabularyFile))
         {
             throw new FileNotFoundException($"{Path} has no profile.json/vocab.json: not a jpeglm run folder (train one with jpeglm train)");
         }
 
-        var profile = CodecProfile.Load(ProfileFile) as JpegProfile
-            ?? throw new NotSupportedException($"{ProfileFile}: only JPEG runs can be sampled by this build");
-        return (profile, BpeVocabulary.Load(VocabularyFile));
+        return (CodecProfile.Load(ProfileFile), BpeVocabulary.Load(VocabularyFile));
+    }
+
+    /// <summary>Whether the run was trained on video (an AVC profile).</summary>
+    public bool IsVideo => LoadProfile().Profile is AvcProfile;
+
+    /// <summary>Loads the profile and vocabulary of a JPEG run.</summary>
+    public (JpegProfile Profile, BpeVocabulary Vocabulary) LoadCodec()
+    {
+        (CodecProfile profile, BpeVocabulary vocabulary) = LoadProfile();
+        return (profile as JpegProfile ?? throw new NotSupportedException($"{ProfileFile}: not a JPEG profile"), vocabulary);
     }
 }

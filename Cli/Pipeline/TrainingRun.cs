@@ -71,6 +71,17 @@ internal static class TrainingRun
         int seq = Math.Min(request.SequenceLength, config.MaxPositionEmbeddings);
         if (train.Length < seq + 1)
         {
+            throw new UsageException($"train.tok holds {train.Length} tokens, fewer than one sequence of --context {seq} + 1: prepare more data or lower --context");
+        }
+
+        ShardTokenSource? validationSource = validation;
+        if (validation != null && validation.Length < seq + 1)
+        {
+            stderr.WriteLine($"note: val.tok holds {validation.Length} tokens, fewer than one sequence of {seq} + 1; validation loss is skipped (raise --val-fraction or lower --context)");
+            validationSource = null;
+        }
+        if (train.Length < seq + 1)
+        {
             seq = (int)Math.Max(8, train.Length - 1);
         }
 
@@ -89,11 +100,11 @@ internal static class TrainingRun
             LearningRate = request.LearningRate,
             MinLearningRate = request.LearningRate / 10,
             WarmupSteps = Math.Min(request.WarmupSteps, Math.Max(1, request.Steps / 10)),
-            ValidationInterval = validation != null ? request.ValidationInterval : 0,
+            ValidationInterval = validationSource != null ? request.ValidationInterval : 0,
             ValidationBatches = 2,
             Seed = request.Seed,
         };
-        using var trainer = new Trainer(model, options, train, validation);
+        using var trainer = new Trainer(model, options, train, validationSource);
         var curve = new LossCurve();
         var csv = new StringBuilder("step,loss,lr,grad_norm,tokens_per_s,val_loss\n");
         if (request.Resume)

@@ -15,6 +15,9 @@ public sealed record AvcValidatorOptions
     /// <summary>Longest NAL unit accepted, in bytes (bounds the work a runaway unit can cause).</summary>
     public int MaxNalBytes { get; init; } = 1 << 16;
 
+    /// <summary>Pictures the stream must hold before it may end (at least 1).</summary>
+    public int MinPictures { get; init; } = 1;
+
     /// <summary>Largest picture accepted, in macroblocks.</summary>
     public int MaxFrameMacroblocks { get; init; } = 512 * 270;
 }
@@ -36,6 +39,7 @@ public sealed class AvcStreamValidator
 {
     private readonly AvcValidatorOptions _options;
     private readonly int _fixedLength;
+    private readonly int _sealedAt = -1; // initial bytes end a unit: what follows must start with a start code
     private byte[] _bytes = new byte[4096];
     private byte[] _rbsp = new byte[4096];
     private int _length;
@@ -44,6 +48,8 @@ public sealed class AvcStreamValidator
     private int _payload = -1;  // first byte after the start code of the unit being written, or -1 between units
     private int _unitStart = -1;
     private bool _ended;
+    private readonly List<(int Start, int End)> _units = []; // complete, non-empty NAL units fed so far
+    private int _settled; // the stream length at which the last unit was completed (its terminator written)
 
     /// <summary>
     /// Starts a stream with <paramref name="initial"/> (typically the profile's parameter sets and a prompt),
@@ -59,6 +65,13 @@ public sealed class AvcStreamValidator
         if (!Advance(out string? reason))
         {
             throw new AvcFormatException($"the initial bytes are not a valid stream: {reason}", 0);
+        }
+
+        // Initial bytes (parameter sets, a prompt cut before a picture) end with a whole unit: the stream may not
+        // extend it, so the next bytes must be a start code. The unit itself is judged when that code is written.
+        if (_payload >= 0 && _length > _payload)
+        {
+            _sealedAt = _length;
         }
     }
 
@@ -93,13 +106,18 @@ public sealed class AvcStreamValidator
         ThrowIfEnded();
         int before = _length;
         Append(bytes);
-        if (Advance(out string? reason))
+        string? reason = null;
+        if (!FollowsSeal())
+        {
+            reason = "the initial bytes end a NAL unit: a start code must follow";
+        }
+        else if (Advance(out reason))
         {
             return true;
         }
 
         LastRefusal = reason;
-        Rebuild(before, checkSlicesOnly: true);
+        Truncate(before);
         return false;
     }
 
@@ -127,10 +145,10 @@ public sealed class AvcStreamValidator
                 ok = false;
                 reason = _decoder.Errors[^1].Reason;
             }
-            else if (_decoder.PictureCount == 0)
+            else if (_decoder.PictureCount < Math.Max(1, _options.MinPictures))
             {
                 ok = false;
-                reason = "the stream has no picture";
+                reason = $"the stream has {_decoder.PictureCount} pictures, fewer than {Math.Max(1, _options.MinPictures)}";
             }
         }
 
@@ -145,11 +163,105 @@ public sealed class AvcStreamValidator
         return true;
     }
 
+    /// <summary>
+    /// Whether the unfinished NAL unit can still become a valid one. A slice's bytes so far are parsed against
+    /// the current state (and undone) with the reader told the unit may go on: it is viable if the parse fails
+    /// only by running out of bits — every other error was decided by bits already written — or if it parses
+    /// completely as a unit that ends here. A slice that starts a new picture is pushed on a scratch decoder that
+    /// replays the complete units (one parse of the stream so far). Other unit types are judged when complete.
+    /// </summary>
+    public bool PendingMayComplete()
+    {
+        if (_payload < 0)
+        {
+            return true;
+        }
+
+        int end = _length;
+        while (end > _payload && _bytes[end - 1] == 0)
+        {
+            end--;
+        }
+
+        if (end == _payload)
+        {
+            return true;
+        }
+
+        int type = _bytes[_payload] & 31;
+        if ((_bytes[_payload] & 0x80) != 0 || (_options.SlicesOnly && _payload >= _fixedLength && type is not (1 or 5)))
+        {
+            return false;
+        }
+
+        if (type is not (1 or 5))
+        {
+            return true; // only slices are judged early
+        }
+
+        byte[] unit = Unescape(_payload, end).ToArray();
+        SliceProbe probe = _decoder.ProbeSlice(unit, _payload);
+        if (probe != SliceProbe.NeedsReplay)
+        {
+            return probe == SliceProbe.Viable;
+        }
+
+        // The unit starts a picture: push it on scratch decoders that replay the complete units, first as a unit
+        // that may go on (only running out of bits is allowed to fail), then as one that ends here.
+        return PushesOnReplay(unit, mayContinue: true) || PushesOnReplay(unit, mayContinue: false);
+    }
+
+    private bool PushesOnReplay(byte[] unit, bool mayContinue)
+    {
+        AvcDecoder scratch = NewDecoder();
+        try
+        {
+            foreach ((int s, int e) in _units)
+            {
+                scratch.PushNal(Unescape(s, e), s);
+            }
+
+            int errors = scratch.Errors.Count;
+            scratch.PushNal(unit, _payload, mayContinue);
+            if (_options.MaxPictures > 0 && scratch.PictureCount > _options.MaxPictures)
+            {
+                return false;
+            }
+
+            for (int i = errors; i < scratch.Errors.Count; i++)
+            {
+                if (!mayContinue || scratch.Errors[i].Reason != RbspReader.PastEndReason)
+                {
+                    return false;
+                }
+            }
+
+            return true;
+        }
+        catch (AvcFormatException)
+        {
+            return false;
+        }
+    }
+
     /// <summary>Takes the stream back to its first <paramref name="length"/> bytes (not into the initial bytes).</summary>
     public void Truncate(int length)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(length, _fixedLength);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(length, _length);
+        if (!_ended && length >= _settled)
+        {
+            // Only bytes of the unfinished unit (or of its start code) go: the decoder has seen none of them.
+            _length = length;
+            if (_payload > length)
+            {
+                _payload = -1;
+            }
+
+            _scan = _payload >= 0 ? _payload : Math.Min(_scan, Math.Max(0, _settled - 3));
+            return;
+        }
+
         _ended = false;
         Rebuild(length, checkSlicesOnly: true);
     }
@@ -178,10 +290,12 @@ public sealed class AvcStreamValidator
     private void Rebuild(int length, bool checkSlicesOnly)
     {
         _length = length;
-        _decoder = new AvcDecoder(new AvcDecoderOptions { ParseOnly = true, Tolerant = true, MaxFrameMacroblocks = _options.MaxFrameMacroblocks });
+        _decoder = NewDecoder();
         _scan = 0;
         _payload = -1;
         _unitStart = -1;
+        _units.Clear();
+        _settled = 0;
         if (checkSlicesOnly && !Advance(out string? reason))
         {
             throw new InvalidOperationException($"replaying accepted bytes failed: {reason}");
@@ -198,6 +312,12 @@ public sealed class AvcStreamValidator
             if (_payload < 0)
             {
                 int sc = IndexOfStartCode(_scan);
+                if (!OnlyZerosBetweenUnits(_scan, sc < 0 ? _length : sc))
+                {
+                    reason = "bytes other than zeros between NAL units";
+                    return false;
+                }
+
                 if (sc < 0)
                 {
                     _scan = Math.Max(_scan, _length - 2);
@@ -224,9 +344,11 @@ public sealed class AvcStreamValidator
 
             if (!Judge(_payload, end, out reason))
             {
+                _settled = int.MaxValue; // the decoder has seen the broken unit: only a replay undoes that
                 return false;
             }
 
+            _settled = end + 3;
             _payload = -1;
             _scan = end;
         }
@@ -259,16 +381,10 @@ public sealed class AvcStreamValidator
             return false;
         }
 
-        if (_rbsp.Length < end - start)
-        {
-            _rbsp = new byte[Math.Max(end - start, _rbsp.Length * 2)];
-        }
-
-        int n = AnnexBReader.RemoveEmulationPrevention(_bytes.AsSpan(start, end - start), _rbsp);
         int errors = _decoder.Errors.Count;
         try
         {
-            _decoder.PushNal(_rbsp.AsSpan(0, n), start);
+            _decoder.PushNal(Unescape(start, end), start);
         }
         catch (AvcFormatException e)
         {
@@ -288,7 +404,56 @@ public sealed class AvcStreamValidator
             return false;
         }
 
+        _units.Add((start, end));
         return true;
+    }
+
+    // Between units a written stream holds only trailing zero bytes and the next start code (the reader would
+    // skip other bytes there, but a generated file should not carry them).
+    private bool OnlyZerosBetweenUnits(int from, int to)
+    {
+        for (int i = Math.Max(from, _fixedLength); i < to; i++)
+        {
+            if (_bytes[i] != 0)
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    // Whether the bytes after a sealed initial unit begin like 00 00 00 or 00 00 01.
+    private bool FollowsSeal()
+    {
+        if (_sealedAt < 0)
+        {
+            return true;
+        }
+
+        for (int i = _sealedAt; i < Math.Min(_length, _sealedAt + 3); i++)
+        {
+            if (_bytes[i] > (i == _sealedAt + 2 ? 1 : 0))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private AvcDecoder NewDecoder() => new(new AvcDecoderOptions { ParseOnly = true, Tolerant = true, MaxFrameMacroblocks = _options.MaxFrameMacroblocks });
+
+    // The unit [start, end) without its emulation prevention bytes (valid until the next call).
+    private ReadOnlySpan<byte> Unescape(int start, int end)
+    {
+        if (_rbsp.Length < end - start)
+        {
+            _rbsp = new byte[Math.Max(end - start, _rbsp.Length * 2)];
+        }
+
+        int n = AnnexBReader.RemoveEmulationPrevention(_bytes.AsSpan(start, end - start), _rbsp);
+        return _rbsp.AsSpan(0, n);
     }
 
     private int IndexOfStartCode(int from)

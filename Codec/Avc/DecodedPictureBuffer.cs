@@ -86,7 +86,7 @@ internal sealed class DecodedPictureBuffer
     }
 
     /// <summary>Fills a gap in frame_num with non-existing short-term frames (8.2.5.2).</summary>
-    public void FillFrameNumGap(int prevRefFrameNum, int frameNum, int maxFrameNum, DecodedPicture? like)
+    public void FillFrameNumGap(int prevRefFrameNum, int frameNum, int maxFrameNum, DecodedPicture? like, int width, int height)
     {
         int missing = (prevRefFrameNum + 1) % maxFrameNum;
         int gap = ((frameNum - missing) % maxFrameNum + maxFrameNum) % maxFrameNum;
@@ -104,10 +104,15 @@ internal sealed class DecodedPictureBuffer
             missing = (missing + gap - keep) % maxFrameNum;
         }
 
+        if (like != null && (like.Width != width || like.Height != height))
+        {
+            like = null; // a picture of another size cannot stand in for this one's references
+        }
+
         int guard = 0;
         while (missing != frameNum && guard++ < maxFrameNum)
         {
-            DecodedPicture pic = Allocate(like?.Width ?? 16, like?.Height ?? 16);
+            DecodedPicture pic = Allocate(width, height);
             if (like != null)
             {
                 like.Y.AsSpan().CopyTo(pic.Y);

@@ -60,8 +60,28 @@ public sealed class RbspReader
         }
     }
 
-    /// <summary>The next up to 32 bits without consuming them (zeros past the end).</summary>
+    /// <summary>The reason of the error raised when a read runs past the payload.</summary>
+    public const string PastEndReason = "read past the end of the NAL unit";
+
+    /// <summary>
+    /// Treat the payload as possibly cut short (a NAL unit still being written): more_rbsp_data() is always
+    /// true, and a <see cref="Peek"/> beyond the payload fails as a read past the end instead of seeing zeros,
+    /// so every other error raised was decided by real bits alone.
+    /// </summary>
+    internal bool MayContinue { get; set; }
+
+    /// <summary>The next up to 32 bits without consuming them (zeros past the end; an error past the end when <see cref="MayContinue"/>).</summary>
     public uint Peek(int count)
+    {
+        if (MayContinue && _position + count > _bitLength)
+        {
+            throw new AvcFormatException(PastEndReason, _bitLength >> 3);
+        }
+
+        return PeekRaw(count);
+    }
+
+    private uint PeekRaw(int count)
     {
         ulong word = BinaryPrimitives.ReadUInt64BigEndian(_data.AsSpan((int)(_position >> 3)));
         word <<= (int)(_position & 7);
@@ -74,7 +94,7 @@ public sealed class RbspReader
         _position += count;
         if (_position > _bitLength)
         {
-            throw new AvcFormatException("read past the end of the NAL unit", _bitLength >> 3);
+            throw new AvcFormatException(PastEndReason, _bitLength >> 3);
         }
     }
 
@@ -97,13 +117,13 @@ public sealed class RbspReader
     /// <summary>ue(v), clause 9.1; at most 32 leading zeros (values up to 2^32-2).</summary>
     public uint ReadUe()
     {
-        uint peek = Peek(32);
+        uint peek = PeekRaw(32); // padding zeros only lengthen the code, and Skip then fails past the end
         if (peek >= 0x10000u)
         {
             // Fast path: the whole code fits in 32 bits.
             int zeros = System.Numerics.BitOperations.LeadingZeroCount(peek);
             int len = (2 * zeros) + 1;
-            uint v = Peek(len);
+            uint v = PeekRaw(len);
             Skip(len);
             return v - 1;
         }
@@ -147,7 +167,7 @@ public sealed class RbspReader
     public int ReadTe(int max) => max == 1 ? (ReadFlag() ? 0 : 1) : (int)ReadUe();
 
     /// <summary>more_rbsp_data(): whether anything but the stop bit and trailing zeros is left.</summary>
-    public bool MoreRbspData() => _position < _stopBit;
+    public bool MoreRbspData() => MayContinue || _position < _stopBit;
 
     /// <summary>
     /// Checks rbsp_trailing_bits(): the reader sits exactly on the stop bit (everything after it is

@@ -50,4 +50,33 @@ public sealed class Yuv420Frame
         output.Write(U);
         output.Write(V);
     }
+
+    /// <summary>The luma plane as a grey image (for PSNR/SSIM of video frames).</summary>
+    public PixelImage LumaImage() => new(Width, Height, 1, (byte[])Y.Clone());
+
+    /// <summary>
+    /// Converts to RGB for display (contact sheets): BT.601 limited range, as x264 and ffmpeg assume for
+    /// yuv420p without colour metadata; chroma is nearest-sampled.
+    /// </summary>
+    public PixelImage ToRgb()
+    {
+        var image = new PixelImage(Width, Height, 3);
+        byte[] p = image.Pixels;
+        for (int y = 0; y < Height; y++)
+        {
+            for (int x = 0; x < Width; x++)
+            {
+                int c = ((y >> 1) * ChromaWidth) + (x >> 1);
+                double l = 1.164 * (Y[(y * Width) + x] - 16), cb = U[c] - 128, cr = V[c] - 128;
+                int o = ((y * Width) + x) * 3;
+                p[o] = Clamp(l + (1.596 * cr));
+                p[o + 1] = Clamp(l - (0.392 * cb) - (0.813 * cr));
+                p[o + 2] = Clamp(l + (2.017 * cb));
+            }
+        }
+
+        return image;
+    }
+
+    private static byte Clamp(double v) => (byte)Math.Clamp((int)Math.Round(v), 0, 255);
 }

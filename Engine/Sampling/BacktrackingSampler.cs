@@ -10,6 +10,9 @@ public enum TokenVerdict
 
     /// <summary>The token cannot come next; the state is unchanged and another token is drawn.</summary>
     Rejected,
+
+    /// <summary>No token can come next (the unit being written is already broken): back up at once.</summary>
+    DeadEnd,
 }
 
 /// <summary>
@@ -34,16 +37,17 @@ public interface IBacktrackingConstraint
 /// proposed; rejected ones are masked and another is drawn from the same distribution (so accepted tokens
 /// follow the model's distribution restricted to what the rule accepts); when a position has no acceptable
 /// token among <see cref="MaxRejectionsPerStep"/> draws, the rule backs up, the KV cache is cut back to the
-/// same length and generation resumes from there with the random stream moving on.
+/// same length and generation resumes from there with the random stream moving on — depth first: the token
+/// taken back first is barred at the position generation resumes from.
 /// </summary>
 public sealed class BacktrackingSampler(LlamaModel model)
 {
     private readonly LlamaModel _model = model ?? throw new ArgumentNullException(nameof(model));
 
     /// <summary>Draws at one position before the rule is asked to back up.</summary>
-    public int MaxRejectionsPerStep { get; init; } = 24;
+    public int MaxRejectionsPerStep { get; init; } = 64;
 
-    /// <summary>Model steps allowed per sample, as a multiple of <see cref="SamplingOptions.MaxNewTokens"/> (redone work included).</summary>
+    /// <summary>Model steps (forward passes) allowed per sample, as a multiple of <see cref="SamplingOptions.MaxNewTokens"/> (redone work included).</summary>
     public int StepBudgetFactor { get; init; } = 6;
 
     /// <summary>Times the rule backed up in the last <see cref="Generate"/> call.</summary>
@@ -82,11 +86,11 @@ public sealed class BacktrackingSampler(LlamaModel model)
         var output = new List<int>();
         Backtracks = 0;
         Rejections = 0;
-        long budget = (long)options.MaxNewTokens * StepBudgetFactor;
+        long budget = (long)options.MaxNewTokens * StepBudgetFactor, steps = 1;
         forward.Run(cache, prompt, logits);
         int[] one = new int[1];
         int rejectedHere = 0;
-        while (budget-- > 0)
+        while (steps < budget)
         {
             int token = rejectedHere < MaxRejectionsPerStep ? picker.Pick(logits, options, mask, rng) : -1;
             if (token < 0)
@@ -97,20 +101,29 @@ public sealed class BacktrackingSampler(LlamaModel model)
                     return new SampleResult([.. output], FinishReason.Constraint);
                 }
 
+                // Depth-first: the token taken back first may not be drawn again at the position resumed from.
+                int banned = keep < output.Count ? output[keep] : -1;
                 Backtracks++;
                 output.RemoveRange(keep, output.Count - keep);
                 cache.Truncate(prompt.Length + keep - 1); // recompute the logits after the last kept token
                 one[0] = keep == 0 ? prompt[^1] : output[^1];
                 forward.Run(cache, one, logits);
+                steps++;
                 mask.Clear();
                 rejectedHere = 0;
+                if (banned >= 0)
+                {
+                    mask.Reject(banned);
+                }
+
                 continue;
             }
 
-            if (rule.Propose(token) == TokenVerdict.Rejected)
+            TokenVerdict verdict = rule.Propose(token);
+            if (verdict != TokenVerdict.Accepted)
             {
                 mask.Reject(token);
-                rejectedHere++;
+                rejectedHere = verdict == TokenVerdict.DeadEnd ? MaxRejectionsPerStep : rejectedHere + 1;
                 Rejections++;
                 continue;
             }
@@ -130,6 +143,7 @@ public sealed class BacktrackingSampler(LlamaModel model)
 
             one[0] = token;
             forward.Run(cache, one, logits);
+            steps++;
         }
 
         return new SampleResult([.. output], FinishReason.Length);

@@ -141,6 +141,39 @@ public class AvcStreamValidatorTests
         Assert.Throws<AvcFormatException>(() => new AvcStreamValidator(broken));
     }
 
+    [Fact]
+    public void A_stream_that_starts_with_a_P_picture_decodes_with_stand_in_references_of_the_right_size()
+    {
+        // Found by sampling: a generated stream whose first picture is a P picture after a frame_num gap made
+        // 16x16 stand-in references, and a motion vector into them ran off the plane.
+        AvcProfile profile = AvcProfile.Create("t", 32, 32, fps: 3, frames: 4, qp: 30, refs: 1, sliceMaxMbs: 1);
+        var encoder = new JpegLm.Codec.Avc.Encoder.AvcEncoder(32, 32, profile.EncoderOptions());
+        using var stream = new MemoryStream();
+        for (int f = 0; f < 4; f++)
+        {
+            var frame = new JpegLm.Codec.Imaging.Yuv420Frame(32, 32);
+            for (int i = 0; i < frame.Y.Length; i++)
+            {
+                frame.Y[i] = (byte)(((i % 32) + (3 * f)) * 6);
+            }
+
+            for (int i = 0; i < frame.U.Length; i++)
+            {
+                frame.U[i] = (byte)((i * 11) + (f * 40));
+            }
+
+            encoder.Encode(frame, stream);
+        }
+
+        byte[] data = stream.ToArray();
+        int header = AvcProfile.ParameterSetsLength(data);
+        List<int> starts = StartCodes(data, header);
+        int second = starts[4]; // 4 one-macroblock slices per picture: drop the IDR picture
+        byte[] cut = [.. data.AsSpan(0, header), .. data.AsSpan(second)];
+        var decoder = new AvcDecoder(new AvcDecoderOptions { Tolerant = true });
+        Assert.Equal(3, decoder.Decode(new MemoryStream(cut)).Count());
+    }
+
     // Offsets of every 00 00 01 (x264 writes 4-byte codes only before a picture's first unit).
     private static List<int> StartCodes(byte[] d, int from)
     {

@@ -1,0 +1,97 @@
+using System.Globalization;
+using System.Text.Json;
+using JpegLm.Cli.Pipeline;
+using JpegLm.Codec.Imaging;
+using JpegLm.Codec.Tokens;
+using JpegLm.Engine.Sampling;
+
+namespace JpegLm.Cli.Commands;
+
+/// <summary>
+/// The video half of <c>jpeglm eval</c>: validation bits per byte and per clip, validity of constrained and
+/// unconstrained samples (corrupt slices per video), and luma PSNR/SSIM of the generated frames of prompted
+/// completions against the original clip.
+/// </summary>
+internal static class VideoEvaluation
+{
+    public static int Run(string model, string data, int samples, int maxDocs, double ratio, ulong seed, float topP, string device, bool json,
+        TextWriter stdout, TextWriter stderr)
+    {
+        using var session = new AvcSamplingSession(model, device, stderr);
+        ValidationResult v = EvalCommand.ScoreValidation(session.Model, session.Vocabulary, session.Profile, data, maxDocs);
+
+        var options = new SamplingOptions { TopP = topP, MaxNewTokens = Math.Min(session.DefaultMaxTokens, session.Model.Config.MaxPositionEmbeddings), Seed = seed };
+        IReadOnlyList<AvcSample> constrained = samples > 0 ? session.Complete([], samples, options, constrained: true) : [];
+        var free = new List<AvcSample>();
+        for (int i = 0; i < samples; i += 4)
+        {
+            // Unconstrained samples run as a batch; four at a time keeps the KV cache small for long videos.
+            free.AddRange(session.Complete([], Math.Min(4, samples - i), options with { Seed = seed + 1 + (ulong)i }, constrained: false));
+        }
+
+        double psnr = 0, ssim = 0;
+        int completions = 0, framesCompared = 0;
+        foreach (int[] doc in v.Docs.Take(samples))
+        {
+            byte[] tokenBytes = session.Vocabulary.Decode([.. doc.Where(t => !BpeVocabulary.IsSpecial(t))]);
+            IReadOnlyList<Yuv420Frame> original = session.Frames(tokenBytes);
+            byte[] prefix = AvcSamplingSession.PromptPrefix(tokenBytes, ratio, out int promptFrames, out int totalFrames);
+            if (promptFrames >= totalFrames || original.Count <= promptFrames)
+            {
+                continue; // nothing left to complete
+            }
+
+            AvcSample s = session.Complete(prefix, 1, options with { Seed = seed + 7 + (ulong)completions }, constrained: true, minFrames: totalFrames)[0];
+            double p = 0, q = 0;
+            int n = 0;
+            for (int f = promptFrames; f < Math.Min(original.Count, s.Frames.Count); f++)
+            {
+                PixelImage a = original[f].LumaImage(), b = s.Frames[f].LumaImage();
+                p += Math.Min(99, ImageMetrics.Psnr(a, b, 0, 0, a.Width, a.Height));
+                q += ImageMetrics.Ssim(a, b, 0, 0, a.Width, a.Height);
+                n++;
+            }
+
+            if (n > 0)
+            {
+                psnr += p / n;
+                ssim += q / n;
+                completions++;
+                framesCompared += n;
+            }
+        }
+
+        var report = new
+        {
+            model,
+            data,
+            codec = "avc",
+            validationDocuments = v.Documents,
+            scoredTokens = v.ScoredTokens,
+            bitsPerByte = v.BitsPerByte,
+            bitsPerVideo = v.BitsPerDocument,
+            unigramBitsPerByte = v.UnigramBitsPerByte,
+            constrained = new { valid = constrained.Count(x => x.Valid), count = constrained.Count, redrawn = session.Redrawn, sliceRedraws = constrained.Sum(x => x.Backtracks) },
+            unconstrained = new
+            {
+                valid = free.Count(x => x.Valid),
+                count = free.Count,
+                corruptSlicesPerVideo = free.Count == 0 ? 0 : free.Average(x => x.CorruptSlices),
+                slicesPerVideo = free.Count == 0 ? 0 : free.Average(x => x.Slices),
+            },
+            completion = new { count = completions, promptRatio = ratio, framesCompared, psnr = completions == 0 ? 0 : psnr / completions, ssim = completions == 0 ? 0 : ssim / completions },
+        };
+        if (json)
+        {
+            stdout.WriteLine(JsonSerializer.Serialize(report));
+            return 0;
+        }
+
+        var inv = CultureInfo.InvariantCulture;
+        stdout.WriteLine(string.Create(inv, $"validation: {v.BitsPerByte:F3} bits/byte ({v.BitsPerDocument:F0} bits/video) over {v.Documents} videos; byte-unigram baseline {v.UnigramBitsPerByte:F3} bits/byte"));
+        stdout.WriteLine($"constrained samples valid: {report.constrained.valid}/{report.constrained.count} (slices redrawn: {report.constrained.sliceRedraws}; whole samples redrawn: {session.Redrawn})");
+        stdout.WriteLine(string.Create(inv, $"unconstrained samples valid: {report.unconstrained.valid}/{report.unconstrained.count}, corrupt slices per video {report.unconstrained.corruptSlicesPerVideo:F2} of {report.unconstrained.slicesPerVideo:F0}"));
+        stdout.WriteLine(string.Create(inv, $"completions ({completions}, prompt {ratio:P0} of frames): luma PSNR {report.completion.psnr:F2} dB, SSIM {report.completion.ssim:F3} on the generated frames"));
+        return 0;
+    }
+}

@@ -1,0 +1,226 @@
+using JpegLm.Codec.Avc;
+using JpegLm.Codec.Avc.Encoder;
+using JpegLm.Codec.Imaging;
+using JpegLm.Codec.Tokens;
+using JpegLm.Engine.Kernels;
+using JpegLm.Engine.Model;
+using JpegLm.Engine.Sampling;
+
+namespace JpegLm.Cli.Pipeline;
+
+/// <summary>One generated video: the Annex B file, what the checker says of it, and its (tolerant) decode.</summary>
+internal sealed record AvcSample(byte[] File, bool Valid, int CorruptSlices, int Slices, FinishReason Reason, IReadOnlyList<Yuv420Frame> Frames, int Backtracks);
+
+/// <summary>
+/// A trained video run loaded for generation (the AVC counterpart of <see cref="JpegSamplingSession"/>).
+/// Constrained samples are drawn one at a time by the <see cref="BacktrackingSampler"/> under an
+/// <see cref="AvcGrammarConstraint"/>; unconstrained ones as one batch. Prompts are cut at pictures: the
+/// first round(r · frames) pictures of the clip's canonical stream.
+/// </summary>
+internal sealed class AvcSamplingSession : IDisposable
+{
+    private readonly BpeEncoder _encoder;
+
+    public AvcSamplingSession(string runPath, string device, TextWriter log)
+    {
+        var run = new RunFolder(runPath);
+        if (!run.HasModel)
+        {
+            throw new FileNotFoundException($"{runPath}: no config.json + model.safetensors (train a model with jpeglm train)");
+        }
+
+        (CodecProfile profile, BpeVocabulary vocabulary) = run.LoadProfile();
+        Profile = profile as AvcProfile ?? throw new NotSupportedException($"{runPath}: not a video run");
+        Vocabulary = vocabulary;
+        Kernels = Backends.Open(device, log);
+        Model = HfCheckpoint.Load(runPath, Kernels);
+        if (Model.Config.VocabSize < Vocabulary.Size)
+        {
+            throw new FormatException($"{runPath}: the model's vocabulary ({Model.Config.VocabSize}) is smaller than vocab.json's ({Vocabulary.Size})");
+        }
+
+        _encoder = new BpeEncoder(Vocabulary);
+    }
+
+    public AvcProfile Profile { get; }
+
+    public BpeVocabulary Vocabulary { get; }
+
+    public IKernels Kernels { get; }
+
+    public LlamaModel Model { get; }
+
+    /// <summary>Macroblocks per picture.</summary>
+    public int MacroblocksPerFrame => ((Profile.Width + 15) / 16) * ((Profile.Height + 15) / 16);
+
+    /// <summary>A generous cap on new tokens: 24 per macroblock of every frame (a QP-37 macroblock slice is ~10 bytes).</summary>
+    public int DefaultMaxTokens => Math.Max(1024, Profile.Frames * MacroblocksPerFrame * 24);
+
+    /// <summary>Samples that ran out of budget before ending validly and were drawn again (constrained mode).</summary>
+    public int Redrawn { get; private set; }
+
+    /// <summary>
+    /// The profile's token bytes for a clip: a Y4M file goes through the preparation pipeline (frame rate,
+    /// fit and pad, first frames); an H.264 file is decoded and its frames re-encoded the same way.
+    /// </summary>
+    public byte[] TokenBytesOfFile(string path)
+    {
+        byte[] stream;
+        string ext = Path.GetExtension(path).ToUpperInvariant();
+        if (ext == ".Y4M")
+        {
+            using var reader = new Y4mReader(File.OpenRead(path));
+            stream = VideoCorpus.EncodeClip(reader, Profile);
+        }
+        else
+        {
+            List<Yuv420Frame> frames = AvcDecoder.DecodeFile(path);
+            if (frames.Count == 0)
+            {
+                throw new AvcFormatException("the stream has no pictures", 0);
+            }
+
+            var encoder = new AvcEncoder(Profile.Width, Profile.Height, Profile.EncoderOptions());
+            using var output = new MemoryStream();
+            foreach (Yuv420Frame f in frames.Take(Profile.Frames))
+            {
+                encoder.Encode(AvcLmVideoPreparation.FitAndPad(f, Profile.Width, Profile.Height), output);
+            }
+
+            stream = output.ToArray();
+        }
+
+        return Profile.ToTokenBytes(stream);
+    }
+
+    /// <summary>Whether <paramref name="path"/> names a clip this session can read as a prompt.</summary>
+    public static bool IsClip(string path) => Path.GetExtension(path).ToUpperInvariant() is ".Y4M" or ".H264" or ".264" or ".26L" or ".JSV";
+
+    /// <summary>
+    /// The first round(ratio · pictures) pictures of a stream's token bytes: cut just before the start code of
+    /// the first slice (first_mb_in_slice = 0) of the next picture.
+    /// </summary>
+    public static byte[] PromptPrefix(ReadOnlySpan<byte> tokenBytes, double ratio, out int promptFrames, out int totalFrames)
+    {
+        List<int> starts = PictureStarts(tokenBytes);
+        totalFrames = starts.Count;
+        promptFrames = (int)Math.Round(Math.Clamp(ratio, 0, 1) * totalFrames, MidpointRounding.AwayFromZero);
+        return promptFrames >= totalFrames ? tokenBytes.ToArray() : tokenBytes[..starts[promptFrames]].ToArray();
+    }
+
+    /// <summary>
+    /// Offsets where each picture's first slice NAL unit begins (its start code, a preceding zero byte included):
+    /// a slice (type 1 or 5) whose first payload bit is 1, i.e. first_mb_in_slice = ue(v) 0.
+    /// </summary>
+    public static List<int> PictureStarts(ReadOnlySpan<byte> bytes)
+    {
+        var starts = new List<int>();
+        for (int i = 0; i + 4 < bytes.Length; i++)
+        {
+            if (bytes[i] == 0 && bytes[i + 1] == 0 && bytes[i + 2] == 1)
+            {
+                int type = bytes[i + 3] & 31;
+                if (type is 1 or 5 && (bytes[i + 4] & 0x80) != 0)
+                {
+                    starts.Add(i > 0 && bytes[i - 1] == 0 ? i - 1 : i);
+                }
+
+                i += 2;
+            }
+        }
+
+        return starts;
+    }
+
+    /// <summary>Decodes a stream's token bytes tolerantly (broken slices concealed); empty when unreadable.</summary>
+    public IReadOnlyList<Yuv420Frame> Frames(ReadOnlySpan<byte> tokenBytes)
+    {
+        try
+        {
+            return [.. new AvcDecoder(new AvcDecoderOptions { Tolerant = true }).Decode(new MemoryStream(Profile.FromTokenBytes(tokenBytes)))];
+        }
+        catch (AvcFormatException)
+        {
+            return [];
+        }
+    }
+
+    /// <summary>
+    /// Generates <paramref name="count"/> continuations of <paramref name="promptBytes"/> (empty: unconditional);
+    /// constrained ones may only end once they hold <paramref name="minFrames"/> whole pictures.
+    /// </summary>
+    public IReadOnlyList<AvcSample> Complete(byte[] promptBytes, int count, SamplingOptions options, bool constrained, int minFrames = 1)
+    {
+        int[] prompt = [BpeVocabulary.Bos, .. _encoder.Encode(promptBytes)];
+        var samples = new List<AvcSample>(count);
+        if (!constrained)
+        {
+            var sampler = new Sampler(Model);
+            foreach (SampleResult r in sampler.Generate(prompt, options with { Samples = count, EosTokenId = BpeVocabulary.Eos }))
+            {
+                samples.Add(Describe(promptBytes, r, 0));
+            }
+
+            return samples;
+        }
+
+        var backtracking = new BacktrackingSampler(Model);
+        byte[] initial = Profile.FromTokenBytes(promptBytes);
+        var limits = new AvcValidatorOptions
+        {
+            SlicesOnly = !Profile.KeepHeaders,
+            MaxPictures = Math.Max(Profile.Frames, minFrames),
+            MinPictures = minFrames,
+            MaxNalBytes = Profile.SliceMaxMbs > 0 ? (Profile.SliceMaxMbs * 800) + 64 : MacroblocksPerFrame * 800,
+        };
+        for (int i = 0; i < count; i++)
+        {
+            SampleResult r = default!;
+            int backtracks = 0;
+            for (int attempt = 0; attempt < 4; attempt++)
+            {
+                var rule = new AvcGrammarConstraint(Vocabulary, initial, limits);
+                ulong seed = options.Seed + (ulong)i + (ulong)(1000 * attempt);
+                r = backtracking.Generate(prompt, options with { Samples = 1, EosTokenId = BpeVocabulary.Eos, Seed = seed }, rule);
+                backtracks += backtracking.Backtracks;
+                if (r.Reason == FinishReason.EndOfSequence)
+                {
+                    break;
+                }
+
+                Redrawn++;
+            }
+
+            samples.Add(Describe(promptBytes, r, backtracks));
+        }
+
+        return samples;
+    }
+
+    private AvcSample Describe(byte[] promptBytes, SampleResult r, int backtracks)
+    {
+        // Specials inside an unconstrained sample carry no bytes: drop them.
+        int[] body = [.. r.Tokens.Where(t => !BpeVocabulary.IsSpecial(t) && t < Vocabulary.Size)];
+        byte[] tokenBytes = [.. promptBytes, .. Vocabulary.Decode(body)];
+        byte[] file = Profile.FromTokenBytes(tokenBytes);
+        bool valid;
+        int corrupt, slices;
+        try
+        {
+            AvcCheckResult check = AvcStreamChecker.Check(new MemoryStream(file));
+            (valid, corrupt, slices) = (check.Valid && check.PatchCount > 0, check.Corrupt.Count, check.PatchCount);
+        }
+        catch (AvcFormatException)
+        {
+            (valid, corrupt, slices) = (false, 1, 1);
+        }
+
+        return new AvcSample(file, valid, corrupt, slices, r.Reason, Frames(tokenBytes), backtracks);
+    }
+
+    public void Dispose()
+    {
+        Model.Dispose();
+        Kernels.Dispose();
+    }
+}
