@@ -75,7 +75,8 @@ public sealed class AvcGrammarConstraint : IBacktrackingConstraint
     /// <remarks>
     /// Takes back one token at a time (the sampler bars it where it resumes) while the unfinished slice has
     /// failed fewer than <see cref="TokenBacktracksPerSlice"/> times; after that the whole slice is drawn
-    /// again, and a slice start that keeps failing costs one more slice each second time.
+    /// again (a model's own slices are valid often enough that redrawing is cheaper than searching inside a
+    /// slice that went wrong early), and a slice start that keeps failing costs one more slice each eighth time.
     /// </remarks>
     public int Backtrack()
     {
@@ -95,7 +96,7 @@ public sealed class AvcGrammarConstraint : IBacktrackingConstraint
         }
         else
         {
-            int rounds = (failures - TokenBacktracksPerSlice) / 2;
+            int rounds = (failures - TokenBacktracksPerSlice) / 8;
             for (int extra = 0; extra < rounds && target > _ends[0]; extra++)
             {
                 _validator.Truncate(Math.Max(_ends[0], TokenBoundaryAtOrBefore(target)));

@@ -44,8 +44,8 @@ public sealed class BacktrackingSampler(LlamaModel model)
 {
     private readonly LlamaModel _model = model ?? throw new ArgumentNullException(nameof(model));
 
-    /// <summary>Draws at one position before the rule is asked to back up.</summary>
-    public int MaxRejectionsPerStep { get; init; } = 64;
+    /// <summary>Draws at one position before the rule is asked to back up (default: until every token is refused).</summary>
+    public int MaxRejectionsPerStep { get; init; } = int.MaxValue;
 
     /// <summary>Model steps (forward passes) allowed per sample, as a multiple of <see cref="SamplingOptions.MaxNewTokens"/> (redone work included).</summary>
     public int StepBudgetFactor { get; init; } = 6;

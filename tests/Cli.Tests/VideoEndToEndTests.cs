@@ -48,10 +48,10 @@ public class VideoEndToEndTests(ITestOutputHelper output)
         double last = rows.Skip(rows.Length - 5).Average(r => double.Parse(r.Split(',')[1], CultureInfo.InvariantCulture));
         Assert.True(last < first - 0.5, $"loss did not fall enough: {first} -> {last}");
 
-        Assert.Equal(0, Jpeglm("sample", "--model", run, "--count", "3", "--out", samples, "--device", "cpu", "--seed", "4"));
+        Assert.Equal(0, Jpeglm("sample", "--model", run, "--count", "3", "--out", samples, "--device", "cpu", "--seed", "4", "--max-tokens", "400"));
         string unconditional = _lastStdout;
         Assert.Equal(0, Jpeglm("sample", "--model", run, "--count", "2", "--prompt", Path.Combine(clips, "clip00.y4m"),
-            "--prompt-ratio", "0.5", "--out", samples, "--device", "cpu", "--seed", "5", "--max-tokens", "600"));
+            "--prompt-ratio", "0.5", "--out", samples, "--device", "cpu", "--seed", "5", "--max-tokens", "400"));
         string prompted = _lastStdout;
         Assert.Contains("clip00: prompt = first 2 of 4 frames", prompted, StringComparison.Ordinal);
 

@@ -170,5 +170,46 @@ public class BacktrackingSamplerTests
         Assert.Equal(TokenVerdict.Accepted, rule.Propose(BpeVocabulary.Eos));
     }
 
+    [Fact]
+    public void Avc_rule_accepts_real_streams_in_bpe_tokens()
+    {
+        AvcProfile profile = AvcProfile.Create("t", 32, 32, fps: 3, frames: 4, qp: 30, refs: 1, sliceMaxMbs: 1);
+        var streams = new List<byte[]>();
+        for (int clip = 0; clip < 12; clip++)
+        {
+            var encoder = new JpegLm.Codec.Avc.Encoder.AvcEncoder(32, 32, profile.EncoderOptions());
+            using var stream = new MemoryStream();
+            for (int f = 0; f < 4; f++)
+            {
+                var frame = new JpegLm.Codec.Imaging.Yuv420Frame(32, 32);
+                for (int i = 0; i < frame.Y.Length; i++)
+                {
+                    frame.Y[i] = (byte)((i * (clip + 3)) + (f * 13) + ((i / 32) * clip));
+                }
+
+                frame.U.AsSpan().Fill((byte)(100 + (f * 9) + clip));
+                frame.V.AsSpan().Fill((byte)(140 - clip));
+                encoder.Encode(frame, stream);
+            }
+
+            streams.Add(profile.ToTokenBytes(stream.ToArray()));
+        }
+
+        BpeVocabulary vocabulary = BpeTrainer.Train(streams, 320).Vocabulary;
+        var bpe = new BpeEncoder(vocabulary);
+        foreach (byte[] tokenBytes in streams)
+        {
+            var rule = new AvcGrammarConstraint(vocabulary, profile.FromTokenBytes([]), new AvcValidatorOptions { MaxPictures = 4 });
+            int[] tokens = bpe.Encode(tokenBytes);
+            for (int i = 0; i < tokens.Length; i++)
+            {
+                Assert.True(rule.Propose(tokens[i]) == TokenVerdict.Accepted,
+                    $"token {i} of {tokens.Length} ({Convert.ToHexString(vocabulary.TokenBytes(tokens[i]))}) refused: {rule.LastRefusal}");
+            }
+
+            Assert.Equal(TokenVerdict.Accepted, rule.Propose(BpeVocabulary.Eos));
+        }
+    }
+
     private static int IndexOf(byte[] d, int from, byte[] pattern) => from + d.AsSpan(from).IndexOf(pattern);
 }
