@@ -145,9 +145,55 @@ public sealed class RbspReader
     /// <summary>ue(v) checked against an inclusive maximum, naming the syntax element on failure.</summary>
     public int ReadUe(string element, int max)
     {
-        uint v = ReadUe();
+        long start = _position;
+        uint v;
+        try
+        {
+            v = ReadUe();
+        }
+        catch (AvcFormatException e) when (MayContinue && e.Reason == PastEndReason && SmallestUeFrom(start) > (ulong)max)
+        {
+            // Cut short, but every completion of the bits written so far is already out of range.
+            throw new AvcFormatException($"{element} >= {SmallestUeFrom(start)} exceeds {max}", _bitLength >> 3);
+        }
+
         return v > (uint)max ? throw new AvcFormatException($"{element} = {v} exceeds {max}", _position >> 3) : (int)v;
     }
+
+    // The least value any completion of the Exp-Golomb code starting at bit `start` can have, given the bits
+    // up to the end of the payload: 2^z - 1 for z leading zeros, plus the known bits of the suffix.
+    private ulong SmallestUeFrom(long start)
+    {
+        long p = start;
+        int zeros = 0;
+        while (p < _bitLength && BitAt(p) == 0)
+        {
+            zeros++;
+            p++;
+        }
+
+        if (zeros >= 32)
+        {
+            return ulong.MaxValue;
+        }
+
+        ulong smallest = (1UL << zeros) - 1;
+        if (p >= _bitLength)
+        {
+            return smallest; // the terminating 1 is not written yet: more zeros only make it larger
+        }
+
+        ulong suffix = 0;
+        for (int i = 0; i < zeros; i++)
+        {
+            long q = p + 1 + i;
+            suffix = (suffix << 1) | (q < _bitLength ? (ulong)BitAt(q) : 0);
+        }
+
+        return smallest + suffix;
+    }
+
+    private int BitAt(long bit) => (_data[(int)(bit >> 3)] >> (7 - (int)(bit & 7))) & 1;
 
     /// <summary>se(v), clause 9.1.1.</summary>
     public int ReadSe()

@@ -5,6 +5,20 @@ namespace JpegLm.Codec.Tests.Avc;
 
 public class BitstreamTests
 {
+    [Theory]
+    [InlineData("00000000", 254, false)]          // 8 zeros: at least 255 whatever follows
+    [InlineData("00000000", 255, true)]           // 255 itself may still come
+    [InlineData("00000001", 126, false)]          // 7 zeros, a 1, 7 bits to come: at least 127
+    [InlineData("00000001", 127, true)]
+    [InlineData("0000000000000001", 30000, false)] // 15 zeros then 1: at least 32767
+    [InlineData("0000000000000001", 40000, true)]
+    public void A_cut_short_ue_fails_as_out_of_range_only_when_no_completion_fits(string bits, int max, bool mayFit)
+    {
+        var r = new RbspReader(Pack(bits)) { MayContinue = true };
+        var e = Assert.Throws<AvcFormatException>(() => r.ReadUe("x", max));
+        Assert.Equal(mayFit, e.Reason == RbspReader.PastEndReason);
+    }
+
     [Fact]
     public void Exp_golomb_codes_of_clause_9_1_decode()
     {
