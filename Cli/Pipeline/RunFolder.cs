@@ -35,7 +35,8 @@ internal sealed class RunFolder(string path)
     }
 
     /// <summary>Whether the run was trained on video (an AVC profile).</summary>
-    public bool IsVideo => LoadProfile().Profile is AvcProfile;
+    public bool IsVideo => File.Exists(ProfileFile) ? CodecProfile.Load(ProfileFile) is AvcProfile
+        : throw new FileNotFoundException($"{Path} has no profile.json: not a jpeglm run folder (train one with jpeglm train)");
 
     /// <summary>Loads the profile and vocabulary of a JPEG run.</summary>
     public (JpegProfile Profile, BpeVocabulary Vocabulary) LoadCodec()

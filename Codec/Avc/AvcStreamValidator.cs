@@ -199,15 +199,16 @@ public sealed class AvcStreamValidator
             return true; // only slices are judged early
         }
 
-        byte[] unit = Unescape(_payload, end).ToArray();
-        SliceProbe probe = _decoder.ProbeSlice(unit, _payload);
+        SliceProbe probe = _decoder.ProbeSlice(Unescape(_payload, end), _payload);
         if (probe != SliceProbe.NeedsReplay)
         {
             return probe == SliceProbe.Viable;
         }
 
         // The unit starts a picture: push it on scratch decoders that replay the complete units, first as a unit
-        // that may go on (only running out of bits is allowed to fail), then as one that ends here.
+        // that may go on (only running out of bits is allowed to fail), then as one that ends here. It is copied
+        // because the replay reuses the unescaping buffer.
+        byte[] unit = Unescape(_payload, end).ToArray();
         return PushesOnReplay(unit, mayContinue: true) || PushesOnReplay(unit, mayContinue: false);
     }
 

@@ -147,11 +147,8 @@ public class AvcStreamValidatorTests
         // Found by sampling: a generated stream whose first picture is a P picture after a frame_num gap made
         // 16x16 stand-in references, and a motion vector into them ran off the plane.
         AvcProfile profile = AvcProfile.Create("t", 32, 32, fps: 3, frames: 4, qp: 30, refs: 1, sliceMaxMbs: 1);
-        var encoder = new JpegLm.Codec.Avc.Encoder.AvcEncoder(32, 32, profile.EncoderOptions());
-        using var stream = new MemoryStream();
-        for (int f = 0; f < 4; f++)
+        byte[] data = AvcTestClips.Encode(profile, 4, (f, frame) =>
         {
-            var frame = new JpegLm.Codec.Imaging.Yuv420Frame(32, 32);
             for (int i = 0; i < frame.Y.Length; i++)
             {
                 frame.Y[i] = (byte)(((i % 32) + (3 * f)) * 6);
@@ -161,11 +158,7 @@ public class AvcStreamValidatorTests
             {
                 frame.U[i] = (byte)((i * 11) + (f * 40));
             }
-
-            encoder.Encode(frame, stream);
-        }
-
-        byte[] data = stream.ToArray();
+        });
         int header = AvcProfile.ParameterSetsLength(data);
         List<int> starts = StartCodes(data, header);
         int second = starts[4]; // 4 one-macroblock slices per picture: drop the IDR picture

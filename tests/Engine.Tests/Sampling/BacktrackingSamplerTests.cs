@@ -145,11 +145,8 @@ public class BacktrackingSamplerTests
     public void Avc_rule_accepts_a_small_profile_stream_token_by_token()
     {
         AvcProfile profile = AvcProfile.Create("t", 32, 32, fps: 3, frames: 4, qp: 30, refs: 1, sliceMaxMbs: 1);
-        var encoder = new JpegLm.Codec.Avc.Encoder.AvcEncoder(32, 32, profile.EncoderOptions());
-        using var stream = new MemoryStream();
-        for (int f = 0; f < 4; f++)
+        byte[] tokens = profile.ToTokenBytes(AvcTestClips.Encode(profile, 4, (f, frame) =>
         {
-            var frame = new JpegLm.Codec.Imaging.Yuv420Frame(32, 32);
             for (int i = 0; i < frame.Y.Length; i++)
             {
                 frame.Y[i] = (byte)((i * 7) + (f * 13) + ((i / 32) * 5));
@@ -157,10 +154,7 @@ public class BacktrackingSamplerTests
 
             frame.U.AsSpan().Fill((byte)(100 + (f * 9)));
             frame.V.AsSpan().Fill(140);
-            encoder.Encode(frame, stream);
-        }
-
-        byte[] tokens = profile.ToTokenBytes(stream.ToArray());
+        }));
         var rule = new AvcGrammarConstraint(new BpeVocabulary([]), profile.FromTokenBytes([]), new AvcValidatorOptions { MaxPictures = 4, MinPictures = 4 });
         for (int i = 0; i < tokens.Length; i++)
         {
@@ -177,22 +171,17 @@ public class BacktrackingSamplerTests
         var streams = new List<byte[]>();
         for (int clip = 0; clip < 12; clip++)
         {
-            var encoder = new JpegLm.Codec.Avc.Encoder.AvcEncoder(32, 32, profile.EncoderOptions());
-            using var stream = new MemoryStream();
-            for (int f = 0; f < 4; f++)
+            int c = clip;
+            streams.Add(profile.ToTokenBytes(AvcTestClips.Encode(profile, 4, (f, frame) =>
             {
-                var frame = new JpegLm.Codec.Imaging.Yuv420Frame(32, 32);
                 for (int i = 0; i < frame.Y.Length; i++)
                 {
-                    frame.Y[i] = (byte)((i * (clip + 3)) + (f * 13) + ((i / 32) * clip));
+                    frame.Y[i] = (byte)((i * (c + 3)) + (f * 13) + ((i / 32) * c));
                 }
 
-                frame.U.AsSpan().Fill((byte)(100 + (f * 9) + clip));
-                frame.V.AsSpan().Fill((byte)(140 - clip));
-                encoder.Encode(frame, stream);
-            }
-
-            streams.Add(profile.ToTokenBytes(stream.ToArray()));
+                frame.U.AsSpan().Fill((byte)(100 + (f * 9) + c));
+                frame.V.AsSpan().Fill((byte)(140 - c));
+            })));
         }
 
         BpeVocabulary vocabulary = BpeTrainer.Train(streams, 320).Vocabulary;
