@@ -14,7 +14,7 @@ internal sealed record JpegSample(byte[] File, bool Valid, int CorruptPatches, i
 /// A trained run loaded for generation: the model, its profile and vocabulary, and the shared token trie for
 /// grammar-constrained sampling. Prompts are token bytes cut at patch positions (see <see cref="JpegTokenStreams"/>).
 /// </summary>
-internal sealed class JpegSamplingSession : IDisposable
+internal sealed class JpegSamplingSession : IImageGenerator
 {
     private readonly JpegTokenConstraint _tokenTable;
     private readonly BpeEncoder _encoder;
@@ -36,11 +36,20 @@ internal sealed class JpegSamplingSession : IDisposable
         }
 
         _tokenTable = JpegGrammarConstraint.BuildTokenTable(Vocabulary);
+        Annotators = TokenAnnotators.For(Model.Config, Profile, Vocabulary);
         _encoder = new BpeEncoder(Vocabulary);
         Grammar = Profile.TokenGrammar();
     }
 
     public JpegProfile Profile { get; }
+
+    CodecProfile IImageGenerator.Profile => Profile;
+
+    public int Width => Profile.Width;
+
+    public int Height => Profile.Height;
+
+    public string FileExtension => ".jpg";
 
     public BpeVocabulary Vocabulary { get; }
 
@@ -49,6 +58,9 @@ internal sealed class JpegSamplingSession : IDisposable
     public LlamaModel Model { get; }
 
     public JpegScanGrammar Grammar { get; }
+
+    /// <summary>Per-sample structure annotators for a model with structure fields; null for a plain Llama.</summary>
+    public Func<ITokenAnnotator>? Annotators { get; }
 
     /// <summary>A generous cap on new tokens: 128 per patch (a token is at least one byte).</summary>
     public int DefaultMaxTokens => Math.Max(512, Grammar.IntervalCount * 128);
@@ -60,17 +72,27 @@ internal sealed class JpegSamplingSession : IDisposable
     public byte[] TokenBytesOf(PixelImage image)
         => Profile.ToTokenBytes(new JpegEncoder(ImageCorpus.EncoderOptions(Profile)).Encode(ImageCorpus.FitToProfile(image, Profile)));
 
+    /// <inheritdoc/>
+    public byte[] PromptOf(ReadOnlySpan<byte> tokenBytes, double ratio, out int promptUnits, out int totalUnits, out int firstFreeRow)
+    {
+        byte[] prefix = JpegTokenStreams.PromptPrefix(Profile, tokenBytes, ratio, out promptUnits, out totalUnits);
+        int mcu = Profile.Subsampling == JpegProfile.Yuv420 ? 16 : 8;
+        int mcusPerRow = (Profile.Width + mcu - 1) / mcu;
+        firstFreeRow = Math.Min(Profile.Height, (promptUnits * Profile.RestartInterval + mcusPerRow - 1) / mcusPerRow * mcu);
+        return prefix;
+    }
+
     /// <summary>Decodes token bytes tolerantly (missing or corrupt patches grey) — for pictures of prompts and broken samples.</summary>
     public PixelImage Picture(ReadOnlySpan<byte> tokenBytes)
         => JpegDecoder.DecodeDetailed(JpegTokenStreams.ToFullFile(Profile, tokenBytes), new JpegDecoderOptions { Tolerant = true }).Image;
 
     /// <summary>Generates <paramref name="count"/> completions of <paramref name="promptBytes"/> (empty: unconditional).</summary>
-    public IReadOnlyList<JpegSample> Complete(byte[] promptBytes, int count, SamplingOptions options, bool constrained)
+    public IReadOnlyList<JpegSample> Complete(byte[] promptBytes, int count, SamplingOptions options, bool constrained, Action<int>? samplesDone = null)
     {
         int[] prompt = [BpeVocabulary.Bos, .. _encoder.Encode(promptBytes)];
         var sampler = new Sampler(Model);
         Func<ITokenConstraint>? rule = constrained ? () => new JpegGrammarConstraint(_tokenTable, Grammar) : null;
-        var results = sampler.Generate(prompt, options with { Samples = count, EosTokenId = BpeVocabulary.Eos }, rule).ToList();
+        var results = sampler.Generate(prompt, options with { Samples = count, EosTokenId = BpeVocabulary.Eos }, rule, Annotators, samplesDone).ToList();
         if (constrained)
         {
             // The grammar guarantees that every *finished* sample is valid; one that hits the token cap first is
@@ -80,7 +102,7 @@ internal sealed class JpegSamplingSession : IDisposable
                 for (int attempt = 1; attempt <= 3 && results[i].Reason != FinishReason.EndOfSequence; attempt++)
                 {
                     Redrawn++;
-                    results[i] = sampler.Generate(prompt, options with { Samples = 1, EosTokenId = BpeVocabulary.Eos, Seed = options.Seed + (ulong)(1000 * attempt) + (ulong)i }, rule)[0];
+                    results[i] = sampler.Generate(prompt, options with { Samples = 1, EosTokenId = BpeVocabulary.Eos, Seed = options.Seed + (ulong)(1000 * attempt) + (ulong)i }, rule, Annotators)[0];
                 }
             }
         }

@@ -5,6 +5,7 @@ using JpegLm.Codec.IO;
 using JpegLm.Codec.Tokens;
 using JpegLm.Engine.Kernels;
 using JpegLm.Engine.Model;
+using JpegLm.Engine.Sampling;
 using JpegLm.Engine.Training;
 
 namespace JpegLm.Cli.Pipeline;
@@ -35,6 +36,9 @@ internal sealed record TrainingRequest
     public int CheckpointInterval { get; init; } = 200;
 
     public bool Resume { get; init; }
+
+    /// <summary>A structure scheme (e.g. <c>jpeg-scan-v1</c>) whose per-token fields the new model embeds; null for a plain Llama.</summary>
+    public string? Structure { get; init; }
 
     public ulong Seed { get; init; } = 1337;
 }
@@ -68,6 +72,10 @@ internal static class TrainingRun
         LlamaConfig config = request.Resume
             ? LlamaConfig.Load(Path.Combine(run.Path, HfCheckpoint.ConfigFile))
             : ModelPresets.Resolve(request.ModelConfig, vocabulary.Size, BpeVocabulary.Bos, BpeVocabulary.Eos, request.SequenceLength);
+        if (request.Structure != null && !request.Resume)
+        {
+            config = config with { Structure = request.Structure, StructureFields = [.. TokenAnnotators.FieldSizes(request.Structure, profile)] };
+        }
         int seq = Math.Min(request.SequenceLength, config.MaxPositionEmbeddings);
         if (train.Length < seq + 1)
         {
@@ -104,7 +112,11 @@ internal static class TrainingRun
             ValidationBatches = 2,
             Seed = request.Seed,
         };
-        using var trainer = new Trainer(model, options, train, validationSource);
+        // A model with structure fields sees, beside each token, where the codec's parser stands after it.
+        Func<JpegLm.Engine.Sampling.ITokenAnnotator>? annotators = TokenAnnotators.For(config, profile, vocabulary);
+        TokenStructure? trainStructure = annotators == null ? null : TokenStructure.Annotate(train, annotators, BpeVocabulary.Bos);
+        TokenStructure? validationStructure = annotators == null || validationSource == null ? null : TokenStructure.Annotate(validationSource, annotators, BpeVocabulary.Bos);
+        using var trainer = new Trainer(model, options, train, validationSource, trainStructure, validationStructure);
         var curve = new LossCurve();
         var csv = new StringBuilder("step,loss,lr,grad_norm,tokens_per_s,val_loss\n");
         if (request.Resume)
@@ -137,7 +149,7 @@ internal static class TrainingRun
 
         long parameters = model.Layout.Length;
         stdout.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"training {parameters / 1e6:F2}M parameters ({config.NumHiddenLayers} x {config.HiddenSize}, vocab {config.VocabSize}) on {kernels.Name}: batch {batch} x {seq} tokens, {request.Steps} steps, lr {request.LearningRate}; {train.Length} train tokens"));
+            $"training {parameters / 1e6:F2}M parameters ({config.NumHiddenLayers} x {config.HiddenSize}, vocab {config.VocabSize}{(config.Structure != null ? $", structure {config.Structure}" : "")}) on {kernels.Name}: batch {batch} x {seq} tokens, {request.Steps} steps, lr {request.LearningRate}; {train.Length} train tokens"));
         var bar = new ConsoleProgress(stderr, request.Steps, "steps");
         float first = float.NaN, last = float.NaN;
         float? lastVal = null;

@@ -57,7 +57,7 @@ public enum JpegScanError : byte
 /// </summary>
 public struct JpegScanState
 {
-    private const byte Header = 0, Coding = 1, Padding = 2, ExpectMarker = 3, ExpectMarkerCode = 4, Done = 5, Failed = 6;
+    internal const byte Header = 0, Coding = 1, Padding = 2, ExpectMarker = 3, ExpectMarkerCode = 4, Done = 5, Failed = 6;
 
     private readonly JpegScanGrammar _g;
     private int _interval;
@@ -78,6 +78,10 @@ public struct JpegScanState
         _g = grammar;
         _phase = grammar.Header.Length > 0 ? Header : Coding;
     }
+
+    /// <summary>Where the parser stands, for <see cref="JpegScanStructure"/> (phase, interval, block, coefficient, Huffman node, pending bits, stuffing).</summary>
+    internal readonly (byte Phase, int Interval, int Block, int K, int Node, int BitsLeft, bool Stuff) Position
+        => (_phase, _interval, _block, _k, _node, _bitsLeft, _stuff);
 
     /// <summary>The restart interval (patch) being read, in scan order.</summary>
     public readonly int Interval => _interval;

@@ -14,6 +14,7 @@ namespace JpegLm.Codec.Tokens;
 [JsonPolymorphic(TypeDiscriminatorPropertyName = "codec")]
 [JsonDerivedType(typeof(JpegProfile), "jpeg")]
 [JsonDerivedType(typeof(AvcProfile), "avc")]
+[JsonDerivedType(typeof(PixelProfile), "pixels")]
 public abstract class CodecProfile
 {
     private static readonly JsonSerializerOptions Options = new()

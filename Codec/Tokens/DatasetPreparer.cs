@@ -25,6 +25,16 @@ public sealed record DatasetPreparationOptions
 
     /// <summary>Threads encoding in parallel (the output order never depends on it).</summary>
     public int MaxDegreeOfParallelism { get; init; } = Environment.ProcessorCount;
+
+    /// <summary>
+    /// When positive, the last this many files are the data set's own test split and become the validation
+    /// shard in their order (<see cref="ValidationFraction"/> is then ignored): a model is never checked on, and
+    /// prompts and references never come from, images it trained on.
+    /// </summary>
+    public int TestCount { get; init; }
+
+    /// <summary>A class label per file (in file order); written as <c>train.labels</c> / <c>val.labels</c>, one byte per document.</summary>
+    public IReadOnlyList<byte>? Labels { get; init; }
 }
 
 /// <summary>What <see cref="DatasetPreparer.Prepare"/> wrote.</summary>
@@ -82,6 +92,26 @@ public static class DatasetPreparer
         int valCount = options.ValidationFraction > 0 && files.Count > 1 ? Math.Max(1, (int)Math.Round(files.Count * options.ValidationFraction)) : 0;
         int[] val = [.. order.Take(valCount).Order()];
         int[] train = [.. order.Skip(valCount).Order()];
+        if (options.TestCount > 0)
+        {
+            if (options.TestCount >= files.Count)
+            {
+                throw new ArgumentException($"a test split of {options.TestCount} leaves no training files out of {files.Count}", nameof(options));
+            }
+
+            // The data set's own split: BPE learns from a seeded sample of the training files only.
+            int trainCount = files.Count - options.TestCount;
+            train = [.. Enumerable.Range(0, trainCount)];
+            val = [.. Enumerable.Range(trainCount, options.TestCount)];
+            order = [.. train];
+            new Random(options.Seed).Shuffle(order);
+            valCount = 0;
+        }
+
+        if (options.Labels != null && options.Labels.Count != files.Count)
+        {
+            throw new ArgumentException($"{options.Labels.Count} labels for {files.Count} files", nameof(options));
+        }
 
         var sw = Stopwatch.StartNew();
         BpeVocabulary vocabulary = options.Vocabulary
@@ -93,6 +123,19 @@ public static class DatasetPreparer
         sw.Restart();
         TokenShardHeader trainHeader = WriteShard(Path.Combine(outputDirectory, "train.tok"), train, streams, vocabulary, profile, options);
         TokenShardHeader valHeader = WriteShard(Path.Combine(outputDirectory, "val.tok"), val, streams, vocabulary, profile, options);
+        foreach ((string name, int[] split) in new[] { (DatasetLabels.TrainFile, train), (DatasetLabels.ValidationFile, val) })
+        {
+            string path = Path.Combine(outputDirectory, name);
+            if (options.Labels is { } labels)
+            {
+                IO.AtomicFile.WriteAllBytes(path, split.Select(i => labels[i]).ToArray());
+            }
+            else
+            {
+                File.Delete(path); // stale labels from an earlier preparation must not describe new shards
+            }
+        }
+
         return new DatasetPreparationResult(vocabulary, trainHeader, valHeader, streams.Sum(s => (long)s.Length), bpeSeconds, sw.Elapsed.TotalSeconds);
     }
 

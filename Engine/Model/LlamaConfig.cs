@@ -81,6 +81,23 @@ public sealed record LlamaConfig
     [JsonPropertyName("architectures")]
     public IReadOnlyList<string> Architectures { get; init; } = ["LlamaForCausalLM"];
 
+    /// <summary>
+    /// JpegLm extension (opt-in; absent in plain Llama checkpoints): the name of a per-token structure annotation
+    /// (e.g. <c>jpeg-scan-v1</c>: where in the JPEG bitstream each token leaves the parser) whose categorical fields
+    /// are embedded and added to the token embedding. Hugging Face's Llama ignores it and the
+    /// <c>model.embed_structure.weight</c> tensor, so such a checkpoint loads there but predicts without the hints.
+    /// </summary>
+    [JsonPropertyName("jpeglm_structure")]
+    public string? Structure { get; init; }
+
+    /// <summary>Number of values of each structure field (null without <see cref="Structure"/>); their sum is the rows of <c>model.embed_structure.weight</c>.</summary>
+    [JsonPropertyName("jpeglm_structure_fields")]
+    public IReadOnlyList<int>? StructureFields { get; init; }
+
+    /// <summary>Number of structure fields per token (0 for a plain Llama).</summary>
+    [JsonIgnore]
+    public int StructureFieldCount => StructureFields?.Count ?? 0;
+
     /// <summary>The dtype the weights are stored in.</summary>
     [JsonPropertyName("torch_dtype")]
     public string TorchDtype { get; init; } = "float32";
@@ -111,6 +128,11 @@ public sealed record LlamaConfig
             || (HeadDimOverride == null && HiddenSize % NumAttentionHeads != 0) || MaxPositionEmbeddings <= 0)
         {
             throw new ArgumentException($"invalid Llama config: {ToJson()}");
+        }
+
+        if ((Structure == null) != (StructureFields == null) || (StructureFields != null && (StructureFields.Count == 0 || StructureFields.Any(f => f is <= 0 or > 1 << 20))))
+        {
+            throw new ArgumentException($"invalid Llama config: jpeglm_structure and jpeglm_structure_fields go together, with positive field sizes: {ToJson()}");
         }
 
         if (RopeScaling is { ValueKind: not JsonValueKind.Null } || AttentionBias == true)

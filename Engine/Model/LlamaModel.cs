@@ -16,6 +16,7 @@ public sealed class LlamaModel : IDisposable
     private ITensorBuffer? _gradients;
     private Activations? _acts;
     private float[] _hostLosses = [];
+    private ITensorBuffer? _structureIds;
 
     /// <summary>Creates a model with zeroed weights (fill them with <see cref="InitializeWeights"/> or a checkpoint).</summary>
     public LlamaModel(LlamaConfig config, IKernels kernels)
@@ -79,9 +80,12 @@ public sealed class LlamaModel : IDisposable
     /// <c>[B, T]</c>). With <paramref name="targets"/> (same shape, −1 = ignore) it returns the mean loss over
     /// counted targets and leaves per-row losses in <see cref="Losses"/>; with <paramref name="training"/> the
     /// logits are replaced by the loss gradient scaled by <paramref name="gradientScale"/> ready for
-    /// <see cref="Backward"/>. Without targets it returns NaN and leaves the logits.
+    /// <see cref="Backward"/>. Without targets it returns NaN and leaves the logits. A model with structure fields
+    /// (<see cref="LlamaConfig.StructureFields"/>) needs <paramref name="structure"/>: for each field in turn, one id
+    /// per token (<c>[F, B·T]</c>), already offset to the field's rows of the stacked table.
     /// </summary>
-    public float Forward(ReadOnlySpan<int> tokens, ReadOnlySpan<int> targets, int batch, int length, bool training = false, float gradientScale = 0f)
+    public float Forward(ReadOnlySpan<int> tokens, ReadOnlySpan<int> targets, int batch, int length, bool training = false, float gradientScale = 0f,
+        ReadOnlySpan<int> structure = default)
     {
         if (tokens.Length != batch * length || (!targets.IsEmpty && targets.Length != tokens.Length))
         {
@@ -100,6 +104,7 @@ public sealed class LlamaModel : IDisposable
         var shape = AttentionShape.Training(batch, length, cfg.NumAttentionHeads, cfg.KvHeads, cfg.HeadDim);
         k.Upload(tokens, a.Tokens);
         k.EmbeddingForward(a.Blocks[0].Input, a.Tokens, Layout.Embedding(Weights), n, c);
+        AddStructureEmbedding(a.Blocks[0].Input, a.Scratch, structure, n);
         for (int l = 0; l < cfg.NumHiddenLayers; l++)
         {
             BlockWeights w = _blocks[l];
@@ -221,7 +226,61 @@ public sealed class LlamaModel : IDisposable
         }
 
         k.EmbeddingBackward(Layout.Embedding(grads), a.ResidualGrad, a.Tokens, n, c);
+        for (int field = 0; field < cfg.StructureFieldCount; field++)
+        {
+            // Every field's embedding was added to the same input, so each receives the input's gradient.
+            k.EmbeddingBackward(Layout.StructureEmbedding(grads), a.ResidualGrad, StructureIds(field, n), n, c);
+        }
     }
+
+    /// <summary>
+    /// Adds the structure embeddings of <paramref name="structure"/> (<c>[F, n]</c> ids) to <paramref name="x"/>
+    /// (<c>[n, C]</c>), using <paramref name="scratch"/> (at least <c>n·C</c>); a no-op for a plain Llama. Shared by
+    /// training and the cached inference pass so both embed tokens the same way.
+    /// </summary>
+    internal void AddStructureEmbedding(Tensor x, Tensor scratch, ReadOnlySpan<int> structure, int n)
+    {
+        int fields = Config.StructureFieldCount, c = Config.HiddenSize;
+        if (fields == 0)
+        {
+            if (!structure.IsEmpty)
+            {
+                throw new ArgumentException("structure ids given to a model without structure fields");
+            }
+
+            return;
+        }
+
+        if (structure.Length != fields * n)
+        {
+            throw new ArgumentException($"a model with {fields} structure fields needs {fields} x {n} structure ids, got {structure.Length}");
+        }
+
+        int rows = Config.StructureFields!.Sum();
+        foreach (int id in structure)
+        {
+            if ((uint)id >= rows)
+            {
+                throw new ArgumentOutOfRangeException(nameof(structure), $"structure id {id} is outside the table of {rows} rows");
+            }
+        }
+
+        if (_structureIds == null || _structureIds.Length < structure.Length)
+        {
+            _structureIds?.Dispose();
+            _structureIds = Kernels.Allocate(structure.Length);
+        }
+
+        Kernels.Upload(structure, Tensor.Of(_structureIds).AsTokens().Slice(0, structure.Length));
+        Tensor table = Layout.StructureEmbedding(Weights);
+        for (int f = 0; f < fields; f++)
+        {
+            Kernels.EmbeddingForward(scratch.Slice(0, (long)n * c), StructureIds(f, n), table, n, c);
+            Kernels.Add(x, x, scratch.Slice(0, (long)n * c), (long)n * c);
+        }
+    }
+
+    private TokenTensor StructureIds(int field, int n) => Tensor.Of(_structureIds!).AsTokens().Slice((long)field * n, n);
 
     /// <summary>Bytes needed to train with <paramref name="batch"/> × <paramref name="length"/> tokens (the memory model).</summary>
     public static long TrainingMemoryBytes(LlamaConfig config, int batch, int length) => Activations.TrainingBytes(config, batch, length);
@@ -231,7 +290,8 @@ public sealed class LlamaModel : IDisposable
     {
         ArgumentNullException.ThrowIfNull(config);
         var layout = new LlamaParameters(config);
-        long matmulWeights = layout.DecayedLength - (long)config.VocabSize * config.HiddenSize * (config.TieWordEmbeddings ? 0 : 1);
+        long lookups = ((long)config.VocabSize * (config.TieWordEmbeddings ? 0 : 1)) + (config.StructureFields?.Sum() ?? 0);
+        long matmulWeights = layout.DecayedLength - (lookups * config.HiddenSize); // embedding tables are lookups, not matmuls
         // Attention: QKᵀ and PV over on average T/2 keys, 2 FLOPs per multiply-add, ×3 for forward + backward.
         double attention = 3.0 * 2 * 2 * config.NumHiddenLayers * (length / 2.0) * config.QueryWidth;
         return 6.0 * matmulWeights + attention;
@@ -254,6 +314,7 @@ public sealed class LlamaModel : IDisposable
     {
         _acts?.Dispose();
         _gradients?.Dispose();
+        _structureIds?.Dispose();
         ParameterBuffer.Dispose();
     }
 }

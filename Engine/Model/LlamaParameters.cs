@@ -53,6 +53,10 @@ public sealed class LlamaParameters
         }
 
         Add("model.embed_tokens.weight", v, c);
+        if (config.StructureFields is { } fields)
+        {
+            Add(StructureEmbeddingName, fields.Sum(), c);
+        }
         for (int i = 0; i < config.NumHiddenLayers; i++)
         {
             string l = $"model.layers.{i}.";
@@ -111,6 +115,12 @@ public sealed class LlamaParameters
 
     /// <summary>The token embedding inside <paramref name="flat"/>.</summary>
     public Tensor Embedding(Tensor flat) => View(flat, "model.embed_tokens.weight");
+
+    /// <summary>HF-style name of the structure embedding (all fields' tables stacked; see <see cref="LlamaConfig.Structure"/>).</summary>
+    public const string StructureEmbeddingName = "model.embed_structure.weight";
+
+    /// <summary>The structure embedding inside <paramref name="flat"/> (only when the config has structure fields).</summary>
+    public Tensor StructureEmbedding(Tensor flat) => View(flat, StructureEmbeddingName);
 
     /// <summary>The LM head inside <paramref name="flat"/> (the embedding when tied).</summary>
     public Tensor LmHead(Tensor flat) => View(flat, "lm_head.weight");

@@ -45,9 +45,10 @@ public sealed class CachedForward : IDisposable
     /// <summary>
     /// Runs <paramref name="tokens"/> (<c>[cache.Batch, Tq]</c>, row-major) through the model at positions
     /// <c>cache.Length ..</c>, appends their keys and values to the cache, and writes each sequence's
-    /// last-token logits (<c>[cache.Batch, V]</c>) to <paramref name="logits"/>.
+    /// last-token logits (<c>[cache.Batch, V]</c>) to <paramref name="logits"/>. A model with structure fields takes
+    /// their ids in <paramref name="structure"/> (<c>[F, tokens]</c>, as <see cref="LlamaModel.Forward"/> does).
     /// </summary>
-    public void Run(KvCache cache, ReadOnlySpan<int> tokens, Span<float> logits)
+    public void Run(KvCache cache, ReadOnlySpan<int> tokens, Span<float> logits, ReadOnlySpan<int> structure = default)
     {
         ArgumentNullException.ThrowIfNull(cache);
         LlamaConfig cfg = _model.Config;
@@ -65,6 +66,7 @@ public sealed class CachedForward : IDisposable
         var shape = new AttentionShape(b, tq, pos + tq, cache.Capacity, cfg.NumAttentionHeads, cfg.KvHeads, cfg.HeadDim);
         k.Upload(tokens, _tokens.Slice(0, n));
         k.EmbeddingForward(x, _tokens.Slice(0, n), _model.Layout.Embedding(_model.Weights), n, c);
+        _model.AddStructureEmbedding(x, scratch, structure, n);
         for (int l = 0; l < cfg.NumHiddenLayers; l++)
         {
             BlockWeights w = _blocks[l];

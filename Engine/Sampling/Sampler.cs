@@ -39,6 +39,13 @@ public sealed record SamplingOptions
 
     /// <summary>Stop a sample after this token (included in its output); null uses the config's eos_token_id.</summary>
     public int? EosTokenId { get; init; }
+
+    /// <summary>
+    /// Bytes the samples decoded together may use for their KV caches and work buffers; <see cref="Sampler.Generate"/>
+    /// splits a larger <see cref="Samples"/> into batches that fit (default 2 GiB). Each sample draws from its own
+    /// random stream, so the outputs do not depend on how the samples are batched.
+    /// </summary>
+    public long MemoryBudgetBytes { get; init; } = 2L << 30;
 }
 
 /// <summary>Why a sample stopped.</summary>
@@ -68,12 +75,49 @@ public sealed class Sampler(LlamaModel model)
 {
     private readonly LlamaModel _model = model ?? throw new ArgumentNullException(nameof(model));
 
-    /// <summary>Generates <see cref="SamplingOptions.Samples"/> continuations of <paramref name="prompt"/> (non-empty token ids).</summary>
-    public IReadOnlyList<SampleResult> Generate(ReadOnlySpan<int> prompt, SamplingOptions options, Func<ITokenConstraint>? constraints = null)
+    /// <summary>
+    /// Generates <see cref="SamplingOptions.Samples"/> continuations of <paramref name="prompt"/> (non-empty token ids).
+    /// A model with structure fields needs <paramref name="annotators"/> (one fresh annotator per sample).
+    /// </summary>
+    public IReadOnlyList<SampleResult> Generate(ReadOnlySpan<int> prompt, SamplingOptions options, Func<ITokenConstraint>? constraints = null,
+        Func<ITokenAnnotator>? annotators = null, Action<int>? samplesDone = null)
     {
         ArgumentNullException.ThrowIfNull(options);
+        int capacity = prompt.Length + Math.Max(1, options.MaxNewTokens);
+        int perBatch = (int)Math.Clamp(options.MemoryBudgetBytes / Math.Max(1, BytesPerSample(_model.Config, prompt.Length, capacity)), 1, Math.Max(1, options.Samples));
+        var results = new List<SampleResult>(Math.Max(0, options.Samples));
+        if (options.Samples <= 0)
+        {
+            throw new ArgumentException("sampling needs at least one sample");
+        }
+
+        for (int first = 0; first < options.Samples; first += perBatch)
+        {
+            results.AddRange(GenerateBatch(prompt, options, first, Math.Min(perBatch, options.Samples - first), constraints, annotators));
+            samplesDone?.Invoke(results.Count);
+        }
+
+        return results;
+    }
+
+    /// <summary>
+    /// Memory one sample needs while it is decoded: its KV cache for <paramref name="capacity"/> positions and its share
+    /// of the inference work buffers (the prompt pass dominates those), in bytes.
+    /// </summary>
+    public static long BytesPerSample(LlamaConfig config, int promptLength, int capacity)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        long cache = 2L * config.NumHiddenLayers * capacity * config.KvWidth;
+        long rowWidth = 1 + (3L * config.HiddenSize) + 2 + (2L * config.QueryWidth) + (2L * config.KvWidth) + config.NumAttentionHeads + (3L * config.IntermediateSize);
+        long work = ((long)promptLength * rowWidth) + (2L * config.HiddenSize) + 1 + (2L * config.VocabSize);
+        return 4 * (cache + work + (config.StructureFieldCount * (long)promptLength));
+    }
+
+    private List<SampleResult> GenerateBatch(ReadOnlySpan<int> prompt, SamplingOptions options, int firstSample, int b,
+        Func<ITokenConstraint>? constraints, Func<ITokenAnnotator>? annotators)
+    {
         LlamaConfig cfg = _model.Config;
-        int b = options.Samples, vocab = cfg.VocabSize;
+        int vocab = cfg.VocabSize;
         if (prompt.IsEmpty || b <= 0 || options.MaxNewTokens < 0 || options.TopK < 0 || options.TopP <= 0 || options.Temperature < 0)
         {
             throw new ArgumentException("sampling needs a non-empty prompt, at least one sample and sane options");
@@ -91,7 +135,8 @@ public sealed class Sampler(LlamaModel model)
         int capacity = prompt.Length + Math.Max(1, options.MaxNewTokens);
         using var cache = new KvCache(_model.Kernels, cfg, b, capacity);
         using var forward = new CachedForward(_model, b * prompt.Length, b);
-        var rng = new SplitMixRandom(options.Seed);
+        // One random stream per sample (sample 0 keeps the plain seed), so batching never changes what is drawn.
+        SplitMixRandom[] rngs = [.. Enumerable.Range(firstSample, b).Select(i => new SplitMixRandom(options.Seed + (0x9E3779B97F4A7C15UL * (ulong)i)))];
         ITokenConstraint?[] rules = [.. Enumerable.Range(0, b).Select(_ => constraints?.Invoke())];
         foreach (ITokenConstraint? rule in rules)
         {
@@ -107,12 +152,32 @@ public sealed class Sampler(LlamaModel model)
             prompt.CopyTo(batchTokens.AsSpan(s * prompt.Length));
         }
 
+        int fields = cfg.StructureFieldCount;
+        if (fields > 0 && annotators == null)
+        {
+            throw new ArgumentException("this model embeds structure ids: pass annotators");
+        }
+
+        ITokenAnnotator[] notes = fields > 0 ? [.. Enumerable.Range(0, b).Select(_ => annotators!())] : [];
+        int[] promptIds = new int[fields * batchTokens.Length], stepIds = new int[fields * b], one = new int[fields];
+        for (int s = 0; s < notes.Length; s++)
+        {
+            for (int i = 0; i < prompt.Length; i++)
+            {
+                notes[s].Annotate(prompt[i], one);
+                for (int f = 0; f < fields; f++)
+                {
+                    promptIds[(f * batchTokens.Length) + (s * prompt.Length) + i] = one[f];
+                }
+            }
+        }
+
         float[] logits = new float[b * vocab];
         var picker = new TokenPicker(vocab);
         var outputs = Enumerable.Range(0, b).Select(_ => new List<int>()).ToArray();
         var reasons = new FinishReason?[b];
         int[] next = new int[b];
-        forward.Run(cache, batchTokens, logits);
+        forward.Run(cache, batchTokens, logits, promptIds);
         for (int step = 0; step < options.MaxNewTokens; step++)
         {
             for (int s = 0; s < b; s++)
@@ -122,7 +187,7 @@ public sealed class Sampler(LlamaModel model)
                     continue; // a finished sample keeps a slot in the batch but its choices are ignored
                 }
 
-                int token = picker.Pick(logits.AsSpan(s * vocab, vocab), options, rules[s], rng);
+                int token = picker.Pick(logits.AsSpan(s * vocab, vocab), options, rules[s], rngs[s]);
                 if (token < 0)
                 {
                     reasons[s] = FinishReason.Constraint;
@@ -132,6 +197,14 @@ public sealed class Sampler(LlamaModel model)
                 outputs[s].Add(token);
                 rules[s]?.Accept(token);
                 next[s] = token;
+                if (fields > 0)
+                {
+                    notes[s].Annotate(token, one);
+                    for (int f = 0; f < fields; f++)
+                    {
+                        stepIds[(f * b) + s] = one[f]; // a finished sample keeps its last ids, like its last token
+                    }
+                }
                 if (token == eos)
                 {
                     reasons[s] = FinishReason.EndOfSequence;
@@ -143,7 +216,7 @@ public sealed class Sampler(LlamaModel model)
                 break;
             }
 
-            forward.Run(cache, next, logits);
+            forward.Run(cache, next, logits, stepIds);
         }
 
         return [.. outputs.Select((o, s) => new SampleResult([.. o], reasons[s] ?? FinishReason.Length))];

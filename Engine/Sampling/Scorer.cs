@@ -14,7 +14,8 @@ public static class Scorer
     /// Scores <paramref name="tokens"/> (at least 2, at most <c>max_position_embeddings + 1</c>). The
     /// log-softmax is computed from float32 logits with a float64 sum.
     /// </summary>
-    public static ScoreResult Score(LlamaModel model, ReadOnlySpan<int> tokens)
+    /// <remarks>A model with structure fields needs an <paramref name="annotator"/> fresh at the sequence's start.</remarks>
+    public static ScoreResult Score(LlamaModel model, ReadOnlySpan<int> tokens, ITokenAnnotator? annotator = null)
     {
         ArgumentNullException.ThrowIfNull(model);
         int n = tokens.Length - 1;
@@ -36,7 +37,13 @@ public static class Scorer
             }
         }
 
-        model.Forward(tokens[..n], tokens[1..], 1, n);
+        int[] structure = [];
+        if (model.Config.StructureFieldCount > 0)
+        {
+            structure = Training.TokenStructure.OfSequence(tokens[..n], annotator ?? throw new ArgumentException("this model embeds structure ids: pass an annotator"));
+        }
+
+        model.Forward(tokens[..n], tokens[1..], 1, n, structure: structure);
         float[] losses = new float[n];
         model.Kernels.Download(model.Losses, losses);
         double sum = 0;

@@ -33,8 +33,11 @@ public sealed class BatchLoader
     /// <summary>Token index where the next row starts.</summary>
     public long Position { get; set; }
 
-    /// <summary>Fills <paramref name="inputs"/> and <paramref name="targets"/> (<c>B·T</c> each) and advances.</summary>
-    public void Next(Span<int> inputs, Span<int> targets)
+    /// <summary>
+    /// Fills <paramref name="inputs"/> and <paramref name="targets"/> (<c>B·T</c> each) and advances; with
+    /// <paramref name="structure"/>, also the inputs' structure ids (<c>[F, B·T]</c>) into <paramref name="structureIds"/>.
+    /// </summary>
+    public void Next(Span<int> inputs, Span<int> targets, TokenStructure? structure = null, Span<int> structureIds = default)
     {
         for (int b = 0; b < Batch; b++)
         {
@@ -46,6 +49,7 @@ public sealed class BatchLoader
             _source.Read(Position, _window);
             _window.AsSpan(0, Length).CopyTo(inputs.Slice(b * Length, Length));
             _window.AsSpan(1, Length).CopyTo(targets.Slice(b * Length, Length));
+            structure?.Read(Position, Length, structureIds, Batch * Length, b * Length);
             Position += Length;
         }
     }

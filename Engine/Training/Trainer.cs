@@ -24,10 +24,17 @@ public sealed class Trainer : IDisposable
     private readonly int[] _inputs;
     private readonly int[] _targets;
     private readonly float[] _scalar = new float[1];
+    private readonly TokenStructure? _trainStructure;
+    private readonly TokenStructure? _validationStructure;
+    private readonly int[] _structureIds;
     private readonly ITensorBuffer _normBuffer;
 
-    /// <summary>Creates a trainer over <paramref name="model"/> (weights as they are: initialize or load first).</summary>
-    public Trainer(LlamaModel model, TrainerOptions options, ITokenSource train, ITokenSource? validation = null)
+    /// <summary>
+    /// Creates a trainer over <paramref name="model"/> (weights as they are: initialize or load first). A model with
+    /// structure fields needs the structure ids of both sources (<see cref="TokenStructure.Annotate"/>).
+    /// </summary>
+    public Trainer(LlamaModel model, TrainerOptions options, ITokenSource train, ITokenSource? validation = null,
+        TokenStructure? trainStructure = null, TokenStructure? validationStructure = null)
     {
         Model = model ?? throw new ArgumentNullException(nameof(model));
         Options = options ?? throw new ArgumentNullException(nameof(options));
@@ -41,6 +48,15 @@ public sealed class Trainer : IDisposable
         _validation = validation;
         _inputs = new int[options.BatchSize * options.SequenceLength];
         _targets = new int[_inputs.Length];
+        int fields = model.Config.StructureFieldCount;
+        if (fields > 0 && (trainStructure?.FieldCount != fields || (validation != null && validationStructure?.FieldCount != fields)))
+        {
+            throw new ArgumentException($"the model embeds {fields} structure fields per token: annotate the training and validation tokens");
+        }
+
+        _trainStructure = fields > 0 ? trainStructure : null;
+        _validationStructure = fields > 0 ? validationStructure : null;
+        _structureIds = new int[fields * _inputs.Length];
         Random = new SplitMixRandom(options.Seed);
     }
 
@@ -83,8 +99,8 @@ public sealed class Trainer : IDisposable
         Model.ZeroGradients();
         for (int micro = 0; micro < o.GradientAccumulation; micro++)
         {
-            _train.Next(_inputs, _targets);
-            lossSum += Model.Forward(_inputs, _targets, o.BatchSize, o.SequenceLength, training: true, gradientScale: scale);
+            _train.Next(_inputs, _targets, _trainStructure, _structureIds);
+            lossSum += Model.Forward(_inputs, _targets, o.BatchSize, o.SequenceLength, training: true, gradientScale: scale, _structureIds);
             Model.Backward();
         }
 
@@ -116,12 +132,12 @@ public sealed class Trainer : IDisposable
         }
 
         var loader = new BatchLoader(_validation, Options.BatchSize, Options.SequenceLength);
-        int[] inputs = new int[_inputs.Length], targets = new int[_targets.Length];
+        int[] inputs = new int[_inputs.Length], targets = new int[_targets.Length], ids = new int[_structureIds.Length];
         double sum = 0;
         for (int i = 0; i < Options.ValidationBatches; i++)
         {
-            loader.Next(inputs, targets);
-            sum += Model.Forward(inputs, targets, Options.BatchSize, Options.SequenceLength);
+            loader.Next(inputs, targets, _validationStructure, ids);
+            sum += Model.Forward(inputs, targets, Options.BatchSize, Options.SequenceLength, structure: ids);
         }
 
         return (float)(sum / Options.ValidationBatches);

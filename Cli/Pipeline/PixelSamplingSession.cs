@@ -1,0 +1,106 @@
+using JpegLm.Codec.Imaging;
+using JpegLm.Codec.Tokens;
+using JpegLm.Engine.Kernels;
+using JpegLm.Engine.Model;
+using JpegLm.Engine.Sampling;
+
+namespace JpegLm.Cli.Pipeline;
+
+/// <summary>
+/// The pixel baseline run loaded for generation: a sample is exactly <c>Width × Height</c> byte tokens then EOS
+/// (the length constraint below, the only grammar raw pixels have); prompts are whole pixel rows.
+/// </summary>
+internal sealed class PixelSamplingSession : IImageGenerator
+{
+    private readonly BpeVocabulary _vocabulary;
+    private readonly LlamaModel _model;
+    private readonly IKernels _kernels;
+    private readonly PixelProfile _profile;
+
+    public PixelSamplingSession(string runPath, string device, TextWriter log)
+    {
+        var run = new RunFolder(runPath);
+        if (!run.HasModel)
+        {
+            throw new FileNotFoundException($"{runPath}: no config.json + model.safetensors (train a model with jpeglm train)");
+        }
+
+        (CodecProfile profile, _vocabulary) = run.LoadProfile();
+        _profile = profile as PixelProfile ?? throw new NotSupportedException($"{runPath}: not a pixel run");
+        if (_vocabulary.Size != BpeVocabulary.FirstMerge)
+        {
+            throw new FormatException($"{runPath}: a pixel run's vocabulary has no merges (one token per pixel value); vocab.json has {_vocabulary.Size - BpeVocabulary.FirstMerge}");
+        }
+
+        _kernels = Backends.Open(device, log);
+        _model = HfCheckpoint.Load(runPath, _kernels);
+    }
+
+    public CodecProfile Profile => _profile;
+
+    public BpeVocabulary Vocabulary => _vocabulary;
+
+    public LlamaModel Model => _model;
+
+    public int Width => _profile.Width;
+
+    public int Height => _profile.Height;
+
+    public string FileExtension => ".pgm";
+
+    public int DefaultMaxTokens => _profile.PixelCount + 1;
+
+    public int Redrawn => 0;
+
+    public byte[] TokenBytesOf(PixelImage image) => _profile.ToTokenBytes(_profile.Encode(ImageCorpus.FitToProfile(image, _profile)));
+
+    public byte[] PromptOf(ReadOnlySpan<byte> tokenBytes, double ratio, out int promptUnits, out int totalUnits, out int firstFreeRow)
+    {
+        totalUnits = Height;
+        promptUnits = (int)Math.Round(Math.Clamp(ratio, 0, 1) * Height, MidpointRounding.AwayFromZero);
+        firstFreeRow = promptUnits;
+        return tokenBytes[..Math.Min(tokenBytes.Length, promptUnits * Width)].ToArray();
+    }
+
+    public PixelImage Picture(ReadOnlySpan<byte> tokenBytes) => _profile.ToImage(tokenBytes);
+
+    public IReadOnlyList<JpegSample> Complete(byte[] promptBytes, int count, SamplingOptions options, bool constrained, Action<int>? samplesDone = null)
+    {
+        int[] prompt = [BpeVocabulary.Bos, .. promptBytes.Select(b => (int)b)];
+        int remaining = _profile.PixelCount - promptBytes.Length;
+        Func<ITokenConstraint>? rule = constrained ? () => new LengthConstraint(remaining) : null;
+        IReadOnlyList<SampleResult> results = new Sampler(_model).Generate(prompt, options with { Samples = count, EosTokenId = BpeVocabulary.Eos }, rule, null, samplesDone);
+        var samples = new List<JpegSample>(results.Count);
+        foreach (SampleResult r in results)
+        {
+            byte[] pixels = [.. promptBytes, .. r.Tokens.TakeWhile(t => t != BpeVocabulary.Eos).Where(t => t < 256).Select(t => (byte)t)];
+            bool whole = pixels.Length == _profile.PixelCount && r.Reason == FinishReason.EndOfSequence;
+            PixelImage image = _profile.ToImage(pixels);
+            samples.Add(new JpegSample(_profile.Encode(image), whole, whole ? 0 : 1, 1, r.Reason, image));
+        }
+
+        return samples;
+    }
+
+    public void Dispose()
+    {
+        _model.Dispose();
+        _kernels.Dispose();
+    }
+
+    /// <summary>Exactly <c>n</c> pixel tokens (values 0..255), then EOS.</summary>
+    private sealed class LengthConstraint(int remaining) : ITokenConstraint
+    {
+        private int _left = remaining;
+
+        public void FillAllowed(Span<bool> allowed)
+        {
+            for (int id = 0; id < allowed.Length; id++)
+            {
+                allowed[id] = _left > 0 ? id < 256 : id == BpeVocabulary.Eos;
+            }
+        }
+
+        public void Accept(int token) => _left--;
+    }
+}
