@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
 using JpegLm.Cli.Pipeline;
@@ -13,36 +14,42 @@ namespace JpegLm.Cli.Commands;
 /// <c>jpeglm eval</c>: validation loss in bits per byte and per image (next to a byte-unigram baseline),
 /// validity of constrained and unconstrained samples, and PSNR/SSIM of prompted completions.
 /// </summary>
-internal sealed class EvalCommand : ICliCommand
+internal sealed class EvalCommand : CliCommand
 {
-    public string Name => "eval";
+    private readonly Option<string> _model = CliOptions.Required("--model", "RUN", "the run folder written by jpeglm train");
+    private readonly Option<string> _data = CliOptions.Required("--data", "DATA", "the prepared data set (its val.tok is scored)");
+    private readonly Option<int> _samples = CliOptions.Number("--samples", 16, 0, 100_000, "samples drawn constrained and unconstrained, and prompts completed");
+    private readonly Option<int> _maxDocs = CliOptions.Number("--max-docs", 500, 1, int.MaxValue, "validation documents scored");
+    private readonly Option<double> _promptRatio = CliOptions.Number("--prompt-ratio", 0.5, 0, 1, "prompt length for completions, as a fraction of the patches (frames for video)", "R");
+    private readonly Option<ulong> _seed = CliOptions.Number("--seed", 1UL, 0UL, ulong.MaxValue, "sampling seed", "S");
+    private readonly Option<float> _topP = CliOptions.Number("--top-p", 1f, 1e-6f, 1f, "nucleus sampling (1: all)", "P");
+    private readonly Option<string> _device = CliOptions.Device();
+    private readonly Option<bool> _json = CliOptions.Flag("--json", "print the report as one JSON object");
 
-    public string Summary => "measure a run: bits/byte, sample validity, completion PSNR/SSIM";
+    public EvalCommand()
+        : base("eval", "measure a run: bits/byte, sample validity, completion PSNR/SSIM", """
+            --json prints {"bitsPerByte":..,"bitsPerImage":..,"unigramBitsPerByte":..,"constrained":{"valid":..,"count":..},
+            "unconstrained":{"valid":..,"count":..,"corruptPatchesPerImage":..},"completion":{"psnr":..,"ssim":..},...}
+            (video runs: bitsPerVideo, corruptSlicesPerVideo, luma PSNR/SSIM of the generated frames).
 
-    public string Usage => """
-        jpeglm eval --model RUN --data DATA [--samples N] [--json] [options]
-          --samples N        samples drawn constrained and unconstrained, and prompts completed (default 16)
-          --max-docs N       validation documents scored (default 500)
-          --prompt-ratio R   prompt length for completions, in patches (default 0.5)
-          --seed S           sampling seed (default 1); --top-p P (default 1.0); --device auto|cpu|cuda
-        --json prints {"bitsPerByte":..,"bitsPerImage":..,"unigramBitsPerByte":..,"constrained":{"valid":..,"count":..},
-        "unconstrained":{"valid":..,"count":..,"corruptPatchesPerImage":..},"completion":{"psnr":..,"ssim":..},...}
-        Example: jpeglm eval --model runs/fmnist --data data/fmnist --samples 200 --json
-        """;
-
-    public int Run(IReadOnlyList<string> args, TextWriter stdout, TextWriter stderr)
+            Example:
+              jpeglm eval --model runs/fmnist --data data/fmnist --samples 200 --json
+            """)
     {
-        var a = new CliArgs(args, "json");
-        string model = a.Required("model");
-        string data = a.Required("data");
-        int samples = a.Int("samples", 16, 0, 100_000);
-        int maxDocs = a.Int("max-docs", 500, 1);
-        double ratio = a.Double("prompt-ratio", 0.5, 0, 1);
-        ulong seed = (ulong)a.Long("seed", 1, 0);
-        float topP = (float)a.Double("top-p", 1.0, 1e-6, 1);
-        string device = a.String("device") ?? "auto";
-        bool json = a.Flag("json");
-        a.EnsureAllUsed(0);
+        Add(_model, _data, _samples, _maxDocs, _promptRatio, _seed, _topP, _device, _json);
+    }
+
+    protected override int Run(ParseResult parsed, TextWriter stdout, TextWriter stderr)
+    {
+        string model = parsed.Value(_model);
+        string data = parsed.Value(_data);
+        int samples = parsed.Value(_samples);
+        int maxDocs = parsed.Value(_maxDocs);
+        double ratio = parsed.Value(_promptRatio);
+        ulong seed = parsed.Value(_seed);
+        float topP = parsed.Value(_topP);
+        string device = parsed.Value(_device);
+        bool json = parsed.Value(_json);
 
         if (new RunFolder(model).IsVideo)
         {
