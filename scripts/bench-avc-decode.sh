@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Single-threaded H.264 decode speed: jpeglm decode-avc against ffmpeg -threads 1 on the same
+# Single-threaded H.264 decode speed: jpeglm decode against ffmpeg -threads 1 on the same
 # files, in the same run. Prints frames/s (median of N runs) and the ratio. Times are CPU seconds
 # (user + sys), which stay meaningful on a shared, loaded machine: ffmpeg's whole process, and
 # jpeglm's process CPU time from the start to the end of decoding (excluding .NET start-up, but
@@ -23,8 +23,8 @@ files=("$conf/BA1_FT_C.264" "$tmp/pan_kodim01_x20.264")
 for f in "${files[@]}"; do
   [ -f "$f" ] || { echo "skip $f (absent)" >&2; continue; }
   frames=$(ffprobe -v error -count_frames -select_streams v:0 -show_entries stream=nb_read_frames -of csv=p=0 "$f")
-  # The in-process decode time (reported by decode-avc --time) excludes .NET start-up.
-  ours=$(for i in $(seq "$runs"); do $jpeglm decode-avc "$f" "$tmp/o.yuv" --time | sed -n 's/.*cpu \([0-9.]*\) s.*/\1/p'; done | median)
+  # The in-process decode time (reported by decode --time) excludes .NET start-up.
+  ours=$(for i in $(seq "$runs"); do $jpeglm decode "$f" "$tmp/o.yuv" --time | sed -n 's/.*cpu \([0-9.]*\) s.*/\1/p'; done | median)
   ref=$(for i in $(seq "$runs"); do time_it ffmpeg -threads 1 -nostdin -loglevel error -i "$f" -f rawvideo -pix_fmt yuv420p -y "$tmp/r.yuv"; done | median)
   printf '| %s | %s | %.0f | %.0f | %.2f |\n' "$(basename "$f")" "$frames" "$(echo "$frames / $ours" | bc -l)" "$(echo "$frames / $ref" | bc -l)" "$(echo "$ref / $ours" | bc -l)"
 done

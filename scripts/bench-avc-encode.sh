@@ -35,7 +35,7 @@ psnr_y() { # stream source: luma PSNR of the mean squared error over all frames 
     | sed -n 's/.*PSNR y:\([0-9.inf]*\).*/\1/p' | tail -1
 }
 median() { sort -g | sed -n 2p; }
-fps_ours() { for _ in 1 2 3; do $jpeglm encode-avc "$1" "$tmp/s.h264" | sed -n 's/.*(\([0-9.]*\) frames\/s).*/\1/p'; done | median; }
+fps_ours() { for _ in 1 2 3; do $jpeglm encode "$1" "$tmp/s.h264" | sed -n 's/.*(\([0-9.]*\) frames\/s).*/\1/p'; done | median; }
 fps_x264() { for _ in 1 2 3; do x264 "${X264_ARGS[@]}" -o "$tmp/x.h264" "$1" 2>&1 | tr '\r' '\n' | sed -n 's/^encoded [0-9]* frames, \([0-9.]*\) fps.*/\1/p'; done | median; }
 
 echo "date: $(date -u '+%Y-%m-%d %H:%M UTC'); machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(nproc) cores"
@@ -45,7 +45,7 @@ printf '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n'
 for c in "${clips[@]}"; do
   src="$tmp/$c-15.y4m"
   x264 "${X264_ARGS[@]}" -o "$tmp/x.h264" "$src" 2> /dev/null
-  $jpeglm encode-avc "$src" "$tmp/o.h264" > /dev/null
+  $jpeglm encode "$src" "$tmp/o.h264" > /dev/null
   xb=$(stat -c %s "$tmp/x.h264"); ob=$(stat -c %s "$tmp/o.h264")
   xp=$(psnr_y "$tmp/x.h264" "$src"); op=$(psnr_y "$tmp/o.h264" "$src")
   xf=$(fps_x264 "$tmp/$c-180.y4m"); of=$(fps_ours "$tmp/$c-180.y4m")

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Encodes every case of testdata/avc-enc/cases.tsv with `jpeglm encode-avc`, decodes the stream with
+# Encodes every case of testdata/avc-enc/cases.tsv with `jpeglm encode`, decodes the stream with
 # ffmpeg and with our decoder, and checks that both equal the encoder's --recon output; also runs
 # the grammar checker. With --write-md5 it rewrites the ffmpeg_md5 column (the golden decode MD5s
 # the unit tests assert; '-' in the options column means the defaults). Needs ffmpeg and a built CLI (dotnet build Cli -c Release).
@@ -21,11 +21,11 @@ while IFS=$'\t' read -r -u 3 name clip options md5; do
   opts="$options"
   [[ "$opts" == - ]] && opts=""
   # shellcheck disable=SC2086
-  $jpeglm encode-avc "$root/testdata/avc-enc/$clip" "$tmp/s.h264" --recon "$tmp/r.y4m" $opts > /dev/null
+  $jpeglm encode "$root/testdata/avc-enc/$clip" "$tmp/s.h264" --recon "$tmp/r.y4m" $opts > /dev/null
   ffmpeg -nostdin -v error -y -i "$tmp/s.h264" -f rawvideo -pix_fmt yuv420p "$tmp/ff.yuv"
   ffmpeg -nostdin -v error -y -i "$tmp/r.y4m" -f rawvideo -pix_fmt yuv420p "$tmp/rec.yuv"
-  $jpeglm decode-avc "$tmp/s.h264" "$tmp/ours.yuv" > /dev/null
-  check="$($jpeglm check-avc "$tmp/s.h264" | tail -1)"
+  $jpeglm decode "$tmp/s.h264" "$tmp/ours.yuv" > /dev/null
+  check="$($jpeglm check "$tmp/s.h264" | tail -1)"
   ff="$(md5sum < "$tmp/ff.yuv" | cut -d' ' -f1)"
   rec="$(md5sum < "$tmp/rec.yuv" | cut -d' ' -f1)"
   ours="$(md5sum < "$tmp/ours.yuv" | cut -d' ' -f1)"

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using JpegLm.Engine.Kernels;
@@ -9,41 +10,47 @@ using JpegLm.Engine.Training;
 namespace JpegLm.Cli.Commands;
 
 /// <summary>
-/// <c>jpeglm bench-engine</c>: SGEMM rate (OpenBLAS and managed), then training and sampling throughput of
+/// <c>jpeglm bench engine</c>: SGEMM rate (OpenBLAS and managed), then training and sampling throughput of
 /// two Llama shapes, each as a ratio to the SGEMM rate measured in the same run. OpenBLAS picks its kernels
 /// when it loads, so unless <c>--keep-env</c> is given the command re-runs itself without
 /// <c>OPENBLAS_CORETYPE</c> / <c>OPENBLAS_L2_SIZE</c>.
 /// </summary>
-internal sealed class BenchEngineCommand : ICliCommand
+internal sealed class BenchEngineCommand : CliCommand
 {
     private const string ChildMarker = "JPEGLM_BENCH_CHILD";
 
-    public string Name => "bench-engine";
+    /// <summary>The sizes of a full run and of a <c>--quick</c> one.</summary>
+    private const int Context = 1024, QuickContext = 256, Steps = 3, QuickSteps = 1, SampleTokens = 512, QuickSampleTokens = 32;
 
-    public string Summary => "benchmark GEMM, training and sampling of the CPU engine";
+    private readonly Option<int?> _context = CliOptions.OptionalNumber("--context", 16, 1 << 20, $"training context (default {Context}; {QuickContext} with --quick)");
+    private readonly Option<int> _vocab = CliOptions.Number("--vocab", 8192, 2, 1 << 20, "vocabulary size of the models");
+    private readonly Option<int?> _steps = CliOptions.OptionalNumber("--steps", 1, 1000, $"timed training steps (default {Steps}; {QuickSteps} with --quick)");
+    private readonly Option<int?> _sampleTokens = CliOptions.OptionalNumber("--sample-tokens", 4, 100_000, $"tokens sampled (default {SampleTokens}; {QuickSampleTokens} with --quick)");
+    private readonly Option<bool> _quick = CliOptions.Flag("--quick", "a short run: smaller context, fewer steps and tokens");
+    private readonly Option<bool> _keepEnv = CliOptions.Flag("--keep-env", "keep OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE (otherwise the benchmark re-runs itself without them)");
 
-    public string Usage => """
-        jpeglm bench-engine [--context 1024] [--vocab 8192] [--steps 3] [--sample-tokens 512] [--quick] [--keep-env]
-          Prints SGEMM GFLOP/s (OpenBLAS, managed), then for 4x256 and 8x512 Llama models: training tokens/s,
-          model FLOP/s (6N + attention per token) as a fraction of the SGEMM rate, sampling tokens/s, and the
-          largest context that trains in 24 GiB by the memory model. --quick uses context 256 and 1 step.
-        """;
-
-    public int Run(IReadOnlyList<string> args, TextWriter stdout, TextWriter stderr)
+    public BenchEngineCommand()
+        : base("engine", "GEMM, training and sampling speed of the CPU engine", """
+            Prints SGEMM GFLOP/s (OpenBLAS, managed), then for 4x256 and 8x512 Llama models: training tokens/s,
+            model FLOP/s (6N + attention per token) as a fraction of the SGEMM rate, sampling tokens/s, and the
+            largest context that trains in 24 GiB by the memory model.
+            """)
     {
-        var a = new CliArgs(args, "quick", "keep-env");
-        bool quick = a.Flag("quick");
-        int context = a.Int("context", quick ? 256 : 1024, 16, 1 << 20);
-        int vocab = a.Int("vocab", 8192, 2, 1 << 20);
-        int steps = a.Int("steps", quick ? 1 : 3, 1, 1000);
-        int sampleTokens = a.Int("sample-tokens", quick ? 32 : 512, 4, 100_000);
-        bool keepEnv = a.Flag("keep-env");
-        a.EnsureAllUsed(0);
+        Add(_context, _vocab, _steps, _sampleTokens, _quick, _keepEnv);
+    }
 
+    protected override int Run(ParseResult parsed, TextWriter stdout, TextWriter stderr)
+    {
+        bool quick = parsed.Value(_quick);
+        int context = parsed.GetValue(_context) ?? (quick ? QuickContext : Context);
+        int vocab = parsed.Value(_vocab);
+        int steps = parsed.GetValue(_steps) ?? (quick ? QuickSteps : Steps);
+        int sampleTokens = parsed.GetValue(_sampleTokens) ?? (quick ? QuickSampleTokens : SampleTokens);
+        bool keepEnv = parsed.Value(_keepEnv);
         if (!keepEnv && Environment.GetEnvironmentVariable(ChildMarker) == null
             && (Environment.GetEnvironmentVariable("OPENBLAS_CORETYPE") != null || Environment.GetEnvironmentVariable("OPENBLAS_L2_SIZE") != null))
         {
-            return RerunWithoutOpenBlasOverrides(args, stdout);
+            return RerunWithoutOpenBlasOverrides([.. parsed.Tokens.Select(t => t.Value)], stdout);
         }
 
         stdout.WriteLine($"bench-engine {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, {Environment.ProcessorCount} cores, {System.Runtime.InteropServices.RuntimeInformation.OSArchitecture}, OPENBLAS_CORETYPE={Environment.GetEnvironmentVariable("OPENBLAS_CORETYPE") ?? "(unset)"}");
@@ -218,7 +225,6 @@ internal sealed class BenchEngineCommand : ICliCommand
             psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, typeof(Program).Assembly.GetName().Name + ".dll"));
         }
 
-        psi.ArgumentList.Add("bench-engine");
         foreach (string arg in args)
         {
             psi.ArgumentList.Add(arg);
@@ -227,7 +233,7 @@ internal sealed class BenchEngineCommand : ICliCommand
         psi.Environment.Remove("OPENBLAS_CORETYPE");
         psi.Environment.Remove("OPENBLAS_L2_SIZE");
         psi.Environment[ChildMarker] = "1";
-        using Process child = Process.Start(psi) ?? throw new InvalidOperationException("cannot re-run bench-engine");
+        using Process child = Process.Start(psi) ?? throw new InvalidOperationException("cannot re-run bench engine");
         string? line;
         while ((line = child.StandardOutput.ReadLine()) != null)
         {

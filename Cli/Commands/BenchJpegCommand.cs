@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Diagnostics;
 using JpegLm.Codec.Imaging;
 using JpegLm.Codec.Jpeg;
@@ -9,50 +10,37 @@ namespace JpegLm.Cli.Commands;
 /// libjpeg-turbo (SIMD, through libturbojpeg) in the same process, as medians of several runs.
 /// Each row is a <see cref="BenchCase"/> built in <see cref="BuildCases"/>: encode rows, then decode rows.
 /// </summary>
-internal sealed class BenchJpegCommand : ICliCommand
+internal sealed class BenchJpegCommand : CliCommand
 {
-    public string Name => "bench";
+    private readonly Option<string?> _kodak = CliOptions.Text("--kodak", "DIR", "folder of the Kodak PNGs (default: $JPEGLM_SHARED_DATA/kodak, or shared/data/kodak here or in the nearest ancestor)");
+    private readonly Option<int> _iterations = CliOptions.Number("--iterations", 7, 1, 1000, "timed runs per row; the median is reported");
+    private readonly Option<double> _warmup = CliOptions.Number("--warmup", 1.5, 0, 60, "untimed running per row before measuring, for the tiered JIT", "SECONDS");
 
-    public string Summary => "benchmarks: bench jpeg (vs libjpeg-turbo), bench tokens, bench engine";
-
-    public string Usage => """
-        jpeglm bench jpeg [--kodak DIR] [--iterations N]
-          --kodak DIR       folder of the Kodak PNGs (default: ../shared/data/kodak above the current folder)
-          --iterations N    timed runs per row; the median is reported (default 7)
-          --warmup SECONDS  untimed running per row before measuring, for the tiered JIT (default 1.5)
-        Rows: the JPEG-LM paper's setting (256x256 centre crops, q25 4:2:0, restart 1, image-only) and
-        full 768x512 photos at q75 4:2:0, encoding and decoding; megapixels per second on one thread,
-        ours / libjpeg-turbo.
-        """;
-
-    public int Run(IReadOnlyList<string> args, TextWriter stdout, TextWriter stderr)
+    public BenchJpegCommand()
+        : base("jpeg", "JPEG encode and decode throughput against libjpeg-turbo", """
+            Rows: the JPEG-LM paper's setting (256x256 centre crops, q25 4:2:0, restart 1, image-only) and
+            full 768x512 photos at q75 4:2:0, encoding and decoding; megapixels per second on one thread,
+            ours / libjpeg-turbo.
+            """)
     {
-        // `bench AREA ...` is the umbrella: other areas live in their own `bench-AREA` commands.
-        if (args.Count > 0 && args[0] != "jpeg" && !args[0].StartsWith('-'))
-        {
-            ICliCommand? other = Program.Commands.FirstOrDefault(c => c.Name == "bench-" + args[0]);
-            string known = string.Join(", ", Program.Commands.Where(c => c.Name.StartsWith("bench-", StringComparison.Ordinal)).Select(c => c.Name[6..]).Prepend("jpeg"));
-            return other?.Run([.. args.Skip(1)], stdout, stderr)
-                ?? throw new UsageException($"unknown benchmark area '{args[0]}' (known: {known})");
-        }
+        Add(_kodak, _iterations, _warmup);
+    }
 
-        var cli = new CliArgs(args);
-        cli.Positional(0, "benchmark area (jpeg, tokens, engine, jpeg-decode)");
-
-        string? kodak = cli.String("kodak") ?? FindKodak();
-        int iterations = cli.Int("iterations", 7, 1, 1000);
-        double warmup = cli.Double("warmup", 1.5, 0, 60);
-        cli.EnsureAllUsed(1);
+    protected override int Run(ParseResult parsed, TextWriter stdout, TextWriter stderr)
+    {
+        string? kodak = parsed.GetValue(_kodak) ?? BenchCommand.FindKodak();
+        int iterations = parsed.Value(_iterations);
+        double warmup = parsed.Value(_warmup);
         if (kodak == null || !Directory.Exists(kodak))
         {
-            stderr.WriteLine("jpeglm bench: Kodak folder not found; pass --kodak DIR");
+            stderr.WriteLine("jpeglm bench jpeg: Kodak folder not found; pass --kodak DIR");
             return 1;
         }
 
         string[] files = [.. Directory.GetFiles(kodak, "*.png").Order(StringComparer.Ordinal)];
         if (files.Length == 0)
         {
-            stderr.WriteLine($"jpeglm bench: no PNG files in {kodak}");
+            stderr.WriteLine($"jpeglm bench jpeg: no PNG files in {kodak}");
             return 1;
         }
 
@@ -183,25 +171,5 @@ internal sealed class BenchJpegCommand : ICliCommand
     {
         double[] sorted = [.. values.Order()];
         return sorted[sorted.Length / 2];
-    }
-
-    private static string? FindKodak()
-    {
-        string? env = Environment.GetEnvironmentVariable("JPEGLM_SHARED_DATA");
-        if (!string.IsNullOrEmpty(env) && Directory.Exists(Path.Combine(env, "kodak")))
-        {
-            return Path.Combine(env, "kodak");
-        }
-
-        for (var dir = new DirectoryInfo(Directory.GetCurrentDirectory()); dir != null; dir = dir.Parent)
-        {
-            string candidate = Path.Combine(dir.FullName, "shared", "data", "kodak");
-            if (Directory.Exists(candidate))
-            {
-                return candidate;
-            }
-        }
-
-        return null;
     }
 }

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using JpegLm.Codec.Imaging;
@@ -6,46 +7,47 @@ using JpegLm.Codec.Jpeg;
 namespace JpegLm.Cli.Commands;
 
 /// <summary>
-/// <c>jpeglm bench-jpeg-decode</c>: single-threaded decode speed of <see cref="JpegDecoder"/> against
+/// <c>jpeglm bench jpeg-decode</c>: single-threaded decode speed of <see cref="JpegDecoder"/> against
 /// libjpeg-turbo (TurboJPEG, SIMD, accurate integer IDCT) in the same process on the same files:
 /// 256x256 Kodak crops at the JPEG-LM paper's setting (q25, 4:2:0, a restart marker every MCU) and the
 /// full Kodak photos at q75 4:2:0. The JPEGs are made by libjpeg-turbo itself. Prints medians and ratios.
 /// </summary>
-internal sealed class BenchJpegDecodeCommand : ICliCommand
+internal sealed class BenchJpegDecodeCommand : CliCommand
 {
-    public string Name => "bench-jpeg-decode";
+    private readonly Option<string?> _kodak = CliOptions.Text("--kodak", "DIR", "folder of the 24 Kodak PNGs (default: as for bench jpeg)");
+    private readonly Option<int> _rounds = CliOptions.Number("--rounds", 7, 1, 1000, "rounds; each decodes every file once with each decoder");
+    private readonly Option<double> _minSeconds = CliOptions.Number("--min-seconds", 0.3, 0, 60, "least CPU time per measurement (files are decoded repeatedly until it is reached)", "S");
 
-    public string Summary => "JPEG decode speed vs libjpeg-turbo";
-
-    public string Usage => """
-        jpeglm bench-jpeg-decode [--kodak DIR] [--rounds N] [--min-seconds S]
-          DIR defaults to ../shared/data/kodak (the 24 Kodak PNGs). Each round decodes every file once with
-          each decoder; the medians over rounds give megapixels per CPU-second of the decoding thread
-          (thread CPU time, so a busy shared machine does not skew the ratio) and the ratio ours/turbo.
-        """;
-
-    public int Run(IReadOnlyList<string> args, TextWriter stdout, TextWriter stderr)
+    public BenchJpegDecodeCommand()
+        : base("jpeg-decode", "JPEG decode speed against libjpeg-turbo, in CPU time", """
+            The medians over rounds give megapixels per CPU-second of the decoding thread (thread CPU time, so a
+            busy shared machine does not skew the ratio) and the ratio ours/turbo, for 256x256 crops at the
+            paper's setting and the full photos at q75 4:2:0 (the JPEGs are made by libjpeg-turbo itself).
+            """)
     {
-        var a = new CliArgs(args);
-        string kodak = a.String("kodak") ?? FindKodak();
-        int rounds = a.Int("rounds", 7, 1, 1000);
-        double minSeconds = a.Double("min-seconds", 0.3, 0, 60);
-        a.EnsureAllUsed(0);
-        if (!Directory.Exists(kodak))
+        Add(_kodak, _rounds, _minSeconds);
+    }
+
+    protected override int Run(ParseResult parsed, TextWriter stdout, TextWriter stderr)
+    {
+        string? kodak = parsed.GetValue(_kodak) ?? BenchCommand.FindKodak();
+        int rounds = parsed.Value(_rounds);
+        double minSeconds = parsed.Value(_minSeconds);
+        if (kodak == null || !Directory.Exists(kodak))
         {
-            stderr.WriteLine($"bench-jpeg-decode: Kodak folder {kodak} not found (use --kodak DIR)");
+            stderr.WriteLine($"jpeglm bench jpeg-decode: Kodak folder {kodak ?? "shared/data/kodak"} not found (use --kodak DIR)");
             return 1;
         }
 
         using TurboJpegLibrary? turbo = TurboJpegLibrary.TryLoad(out string why);
         if (turbo == null)
         {
-            stdout.WriteLine($"bench-jpeg-decode: skipped: {why}");
+            stdout.WriteLine($"bench jpeg-decode: skipped: {why}");
             return 0;
         }
 
         PixelImage[] photos = [.. Directory.GetFiles(kodak, "*.png").Order().Select(f => PngCodec.Read(File.ReadAllBytes(f)).ToRgb())];
-        stdout.WriteLine($"bench-jpeg-decode: {photos.Length} Kodak photos, {Environment.ProcessorCount} cores visible, one thread, {rounds} rounds, {why}");
+        stdout.WriteLine($"bench jpeg-decode: {photos.Length} Kodak photos, {Environment.ProcessorCount} cores visible, one thread, {rounds} rounds, {why}");
         stdout.WriteLine("setting                               files   KB/file  ours MP/s  into MP/s  turbo MP/s  ours/turbo  into/turbo  identical");
         stdout.WriteLine("  (ours: Decode, a new image per call; into: DecodeInto a reused image, as turbo writes into a reused buffer)");
 
@@ -171,17 +173,4 @@ internal sealed class BenchJpegDecodeCommand : ICliCommand
         return rgb;
     }
 
-    private static string FindKodak()
-    {
-        for (var dir = new DirectoryInfo(Environment.CurrentDirectory); dir != null; dir = dir.Parent)
-        {
-            string candidate = Path.Combine(dir.FullName, "..", "shared", "data", "kodak");
-            if (Directory.Exists(candidate))
-            {
-                return Path.GetFullPath(candidate);
-            }
-        }
-
-        return Path.Combine("..", "shared", "data", "kodak");
-    }
 }

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using JpegLm.Codec.Tokens;
@@ -5,33 +6,31 @@ using JpegLm.Codec.Tokens;
 namespace JpegLm.Cli.Commands;
 
 /// <summary>
-/// <c>jpeglm bench-tokens DIR</c>: trains byte-level BPE on the token streams of the JPEG files in DIR
+/// <c>jpeglm bench tokens DIR</c>: trains byte-level BPE on the token streams of the JPEG files in DIR
 /// and measures training time, encode/decode throughput (single thread, median of several passes)
 /// and tokens per image, each next to a reference pass over the same bytes measured in the same run.
 /// </summary>
-internal sealed class BenchTokensCommand : ICliCommand
+internal sealed class BenchTokensCommand : CliCommand
 {
-    public string Name => "bench-tokens";
+    private readonly Argument<string> _dir = CliOptions.Path("DIR", "folder of *.jpg written under the profile (make them with scripts/kodak-crops.py)");
+    private readonly Option<int> _vocab = CliOptions.Number("--vocab", 320, BpeVocabulary.FirstMerge, BpeTrainer.MaxVocabularySize, "vocabulary size including 256 bytes and 3 specials");
+    private readonly Option<int?> _count = CliOptions.OptionalNumber("--count", 1, int.MaxValue, "use at most N files, sorted by name (default: all)");
+    private readonly Option<int> _passes = CliOptions.Number("--passes", 5, 1, 100, "timed encode/decode passes; the median is reported");
+    private readonly Option<string?> _profile = CliOptions.Text("--profile", "P.json", "the profile the files were written under (default: the paper's, image-only 256x256 q25 4:2:0 restart 1)");
 
-    public string Summary => "benchmark BPE training, encoding and decoding on a folder of JPEGs";
-
-    public string Usage => """
-        jpeglm bench-tokens DIR [--vocab 320] [--count N] [--profile P.json] [--passes 5]
-          DIR       folder of *.jpg written under the profile (default: the paper's, image-only
-                    256x256 q25 4:2:0 restart 1; make them with scripts/kodak-crops.py)
-          --vocab   vocabulary size including 256 bytes and 3 specials
-          --count   use at most N files (sorted by name)
-        """;
-
-    public int Run(IReadOnlyList<string> args, TextWriter stdout, TextWriter stderr)
+    public BenchTokensCommand()
+        : base("tokens", "BPE training, encoding and decoding speed on a folder of JPEGs")
     {
-        var a = new CliArgs(args);
-        string dir = a.Positional(0, "DIR");
-        int vocab = a.Int("vocab", 320, BpeVocabulary.FirstMerge, BpeTrainer.MaxVocabularySize);
-        int count = a.Int("count", int.MaxValue, 1);
-        int passes = a.Int("passes", 5, 1, 100);
-        string? profilePath = a.String("profile");
-        a.EnsureAllUsed(1);
+        Add(_dir, _vocab, _count, _passes, _profile);
+    }
+
+    protected override int Run(ParseResult parsed, TextWriter stdout, TextWriter stderr)
+    {
+        string dir = parsed.Value(_dir);
+        int vocab = parsed.Value(_vocab);
+        int count = parsed.GetValue(_count) ?? int.MaxValue;
+        int passes = parsed.Value(_passes);
+        string? profilePath = parsed.GetValue(_profile);
         if (!Directory.Exists(dir))
         {
             throw new UsageException($"no folder '{dir}'");
@@ -55,13 +54,13 @@ internal sealed class BenchTokensCommand : ICliCommand
             }
             catch (FormatException e)
             {
-                stderr.WriteLine($"jpeglm bench-tokens: skipping {f}: {e.Message}");
+                stderr.WriteLine($"jpeglm bench tokens: skipping {f}: {e.Message}");
             }
         }
 
         if (docs.Count == 0)
         {
-            stderr.WriteLine($"jpeglm bench-tokens: no file in '{dir}' fits profile '{profile.Name}'");
+            stderr.WriteLine($"jpeglm bench tokens: no file in '{dir}' fits profile '{profile.Name}'");
             return 1;
         }
 
@@ -86,7 +85,7 @@ internal sealed class BenchTokensCommand : ICliCommand
         {
             if (!trained.Vocabulary.Decode(encoded[i]).AsSpan().SequenceEqual(docs[i]))
             {
-                stderr.WriteLine($"jpeglm bench-tokens: round trip failed on {used[i]}");
+                stderr.WriteLine($"jpeglm bench tokens: round trip failed on {used[i]}");
                 return 1;
             }
         }

@@ -1,52 +1,71 @@
+using System.CommandLine;
 using System.Text.Json;
+using JpegLm.Codec.Avc;
 using JpegLm.Codec.Imaging;
+using JpegLm.Codec.IO;
 using JpegLm.Codec.Jpeg;
 using JpegLm.Codec.Tokens;
 
 namespace JpegLm.Cli.Commands;
 
 /// <summary>
-/// <c>jpeglm check FILE</c>: the strict grammar check of a JPEG file (or of a token-stream body under a
-/// profile), patch by patch. H.264 files (.h264, .264, .avc) go to the H.264 slice checker.
+/// <c>jpeglm check FILE</c>: the strict syntax check, patch by patch — a JPEG restart interval or an H.264 slice is
+/// one patch. The file's kind is recognised by content (falling back to its extension); with <c>--profile</c> FILE
+/// may also be a JPEG token-stream body (no SOI). Exit 0 valid, 1 corrupt patches (listed), 2 unreadable or usage.
 /// </summary>
-internal sealed class CheckCommand : ICliCommand
+internal sealed class CheckCommand : CliCommand
 {
-    public string Name => "check";
+    private readonly Argument<string> _file = CliOptions.Path("FILE", "a JPEG (full or image-only) or an H.264 stream, recognised by content; with --profile also a JPEG token-stream body");
+    private readonly Option<bool> _json = CliOptions.Flag("--json", """print {"codec":"jpeg"|"avc","valid":..,"patchCount":..,"corrupt":[{"patch","offset","reason"(,"frame","firstMb")}]}""");
+    private readonly Option<string?> _profile = CliOptions.Text("--profile", "P.json", "JPEG: the data set's profile: its tables are used and token-stream bodies are accepted");
+    private readonly Option<string?> _tables = CliOptions.Text("--tables", "T.jpg", "JPEG: a tables-only stream (or any JPEG) whose DHT tables an image-only FILE uses (default: T.81 Annex K's, as Motion-JPEG decoders assume)");
+    private readonly Option<string?> _map = CliOptions.Text("--map", "MAP.png", "JPEG: write the tolerant decode with corrupt patches tinted red");
 
-    public string Summary => "check a JPEG's (or H.264's) syntax patch by patch; exit 1 if corrupt";
+    public CheckCommand()
+        : base("check", "check a JPEG's or H.264 stream's syntax patch by patch; exit 1 if corrupt", """
+            Exit codes: 0 valid, 1 corrupt patches (listed), 2 unreadable file or usage error.
 
-    public string Usage => """
-        jpeglm check FILE [--profile P.json] [--tables T.jpg] [--json] [--map MAP.png]
-          FILE       a JPEG file (full or image-only), or with --profile a token-stream body (no SOI)
-                     .h264/.264/.avc files are checked by the H.264 slice checker
-          --profile  the data set's profile: its tables are used and bodies are accepted
-          --tables   a tables-only stream (or any JPEG) whose DHT tables an image-only FILE uses
-                     (default: the tables of T.81 Annex K, as Motion-JPEG decoders assume)
-          --json     print {"codec":"jpeg","valid":..,"patchCount":..,"corrupt":[{"patch","offset","reason"}]}
-          --map      write a PNG: the tolerant decode with corrupt patches tinted red
-        exit 0 valid, 1 corrupt patches (listed), 2 unreadable file or usage error
-        """;
-
-    public int Run(IReadOnlyList<string> args, TextWriter stdout, TextWriter stderr)
+            Examples:
+              jpeglm check sample.jpg --json
+              jpeglm check body.bin --profile data/profile.json --map map.png
+              jpeglm check clip.jsv
+            """)
     {
-        var a = new CliArgs(args, "json");
-        string input = a.Positional(0, "FILE");
-        string? profilePath = a.String("profile");
-        string? tablesPath = a.String("tables");
-        string? mapPath = a.String("map");
-        bool json = a.Flag("json");
-        a.EnsureAllUsed(1);
-        string ext = Path.GetExtension(input).ToUpperInvariant();
-        if (ext is ".H264" or ".264" or ".AVC")
+        Add(_file, _json, _profile, _tables, _map);
+    }
+
+    protected override int Run(ParseResult parsed, TextWriter stdout, TextWriter stderr)
+    {
+        string input = parsed.Value(_file);
+        bool json = parsed.Value(_json);
+        string? profilePath = parsed.GetValue(_profile);
+        MediaKind? kind;
+        try
         {
-            if (profilePath != null || tablesPath != null || mapPath != null)
+            // A token-stream body has no signature of its own: with --profile the file is JPEG.
+            kind = profilePath == null ? MediaKind.Detect(input) : MediaKind.Jpeg;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            stderr.WriteLine($"jpeglm check: {input}: {e.Message}");
+            return 2;
+        }
+
+        if (kind == MediaKind.H264)
+        {
+            if (parsed.IsGiven(_tables) || parsed.IsGiven(_map))
             {
                 throw new UsageException("--profile, --tables and --map apply to JPEG files only");
             }
 
-            return AvcCheckCommand.Run(input, json, stdout, stderr);
+            return CheckAvc(input, json, stdout, stderr);
         }
 
+        return CheckJpeg(input, json, profilePath, parsed.GetValue(_tables), parsed.GetValue(_map), stdout, stderr);
+    }
+
+    private static int CheckJpeg(string input, bool json, string? profilePath, string? tablesPath, string? mapPath, TextWriter stdout, TextWriter stderr)
+    {
         try
         {
             byte[] data = File.ReadAllBytes(input);
@@ -55,7 +74,7 @@ internal sealed class CheckCommand : ICliCommand
             byte[]? tables = tablesPath == null ? null : File.ReadAllBytes(tablesPath);
             IReadOnlyList<JpegHuffmanTableSpec> huffman = tables != null ? JpegStreamHeaders.Parse(tables).HuffmanTables
                 : profile?.HuffmanSpecs() ?? JpegScanGrammar.AnnexKTables;
-            bool isFile = data.Length >= 2 && data[0] == 0xFF && data[1] == 0xD8;
+            bool isFile = MediaKind.FromContent(data) == MediaKind.Jpeg;
             if (!isFile && profile == null)
             {
                 stderr.WriteLine($"jpeglm check: {input}: no SOI; give --profile to check a token-stream body");
@@ -67,7 +86,7 @@ internal sealed class CheckCommand : ICliCommand
                 : JpegScanChecker.CheckScan(data, 0, profile!.TokenGrammar());
             if (json)
             {
-                stdout.WriteLine(ToJson(report));
+                stdout.WriteLine(ToJson("jpeg", report.IsValid, report.PatchCount, report.Issues.Select(i => new Corrupt(i.Patch, i.Offset, i.Reason, null, null))));
             }
             else
             {
@@ -103,24 +122,73 @@ internal sealed class CheckCommand : ICliCommand
         }
     }
 
-    /// <summary>The machine-readable report; missing patches are listed as corrupt too.</summary>
-    public static string ToJson(JpegScanReport report)
+    private static int CheckAvc(string input, bool json, TextWriter stdout, TextWriter stderr)
     {
-        ArgumentNullException.ThrowIfNull(report);
+        AvcCheckResult result;
+        try
+        {
+            using FileStream fs = File.OpenRead(input);
+            result = AvcStreamChecker.Check(fs);
+        }
+        catch (Exception e) when (e is AvcFormatException or IOException or UnauthorizedAccessException)
+        {
+            stderr.WriteLine($"jpeglm check: {input}: {e.Message}");
+            return 2;
+        }
+
+        if (result.PatchCount == 0)
+        {
+            stderr.WriteLine($"jpeglm check: {input}: no slices found");
+            return 2;
+        }
+
+        if (json)
+        {
+            stdout.WriteLine(ToJson("avc", result.Valid, result.PatchCount, result.Corrupt.Select(e => new Corrupt(e.Slice, e.ByteOffset, e.Reason, e.Frame, e.FirstMb))));
+        }
+        else
+        {
+            foreach (AvcSliceError e in result.Corrupt)
+            {
+                stdout.WriteLine($"slice {e.Slice} (frame {e.Frame}, first macroblock {e.FirstMb}, byte offset {e.ByteOffset}): {e.Reason}");
+            }
+
+            stdout.WriteLine(result.Valid ? $"{input}: valid, {result.PatchCount} slices" : $"{input}: {result.Corrupt.Count} of {result.PatchCount} slices corrupt");
+        }
+
+        return result.Valid ? 0 : 1;
+    }
+
+    /// <summary>One corrupt patch in the JSON report; H.264 adds the frame and first macroblock of the slice.</summary>
+    internal readonly record struct Corrupt(int Patch, long Offset, string Reason, int? Frame, int? FirstMb);
+
+    /// <summary>The machine-readable report of either codec: codec, valid, patchCount, corrupt[] (missing JPEG patches included).</summary>
+    internal static string ToJson(string codec, bool valid, int patchCount, IEnumerable<Corrupt> corrupt)
+    {
         using var buffer = new MemoryStream();
         using (var w = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
         {
             w.WriteStartObject();
-            w.WriteString("codec", "jpeg");
-            w.WriteBoolean("valid", report.IsValid);
-            w.WriteNumber("patchCount", report.PatchCount);
+            w.WriteString("codec", codec);
+            w.WriteBoolean("valid", valid);
+            w.WriteNumber("patchCount", patchCount);
             w.WriteStartArray("corrupt");
-            foreach (JpegScanIssue i in report.Issues)
+            foreach (Corrupt c in corrupt)
             {
                 w.WriteStartObject();
-                w.WriteNumber("patch", i.Patch);
-                w.WriteNumber("offset", i.Offset);
-                w.WriteString("reason", i.Reason);
+                w.WriteNumber("patch", c.Patch);
+                w.WriteNumber("offset", c.Offset);
+                w.WriteString("reason", c.Reason);
+                if (c.Frame is int frame)
+                {
+                    w.WriteNumber("frame", frame);
+                }
+
+                if (c.FirstMb is int firstMb)
+                {
+                    w.WriteNumber("firstMb", firstMb);
+                }
+
                 w.WriteEndObject();
             }
 
@@ -170,7 +238,6 @@ internal sealed class CheckCommand : ICliCommand
             }
         }
 
-        File.WriteAllBytes(path + ".tmp", PngCodec.Write(image));
-        File.Move(path + ".tmp", path, overwrite: true);
+        ImageFile.Save(path, image);
     }
 }

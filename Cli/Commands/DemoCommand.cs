@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Globalization;
 using System.Net;
 using System.Text;
@@ -15,32 +16,35 @@ namespace JpegLm.Cli.Commands;
 /// make images, prepare token shards, train a tiny Llama, complete half-images with grammar-constrained
 /// sampling, and write an HTML page with the loss curve and the pictures.
 /// </summary>
-internal sealed class DemoCommand : ICliCommand
+internal sealed class DemoCommand : CliCommand
 {
-    public string Name => "demo";
+    private readonly Option<string> _out = CliOptions.Text("--out", "DIR", "where everything goes", "demo-out");
+    private readonly Option<int> _images = CliOptions.Number("--images", 3000, 50, 1_000_000, "synthetic 32x32 training images");
+    private readonly Option<double> _minutes = CliOptions.Number("--minutes", 3.0, 0.05, 24 * 60, "training time cap (a checkpoint is saved when it is reached)", "M");
+    private readonly Option<int> _steps = CliOptions.Number("--steps", 600, 1, int.MaxValue, "training steps");
+    private readonly Option<string> _device = CliOptions.Device();
+    private readonly Option<ulong> _seed = CliOptions.Number("--seed", 2024UL, 0UL, ulong.MaxValue, "seed of the images, the weights and the samples", "S");
 
-    public string Summary => "the whole pipeline on synthetic images in a few minutes (writes an HTML page)";
+    public DemoCommand()
+        : base("demo", "the whole pipeline on synthetic images in a few minutes (writes an HTML page)", """
+            Writes DIR/index.html (loss curve, prompted completions, unconditional samples, figures),
+            DIR/data (token shards), DIR/run (the model, Hugging Face layout) and DIR/samples (the .jpg files).
 
-    public string Usage => """
-        jpeglm demo [--out DIR] [--images N] [--minutes M] [--steps N] [--device auto|cpu|cuda] [--seed S]
-          --out DIR      where everything goes (default demo-out)
-          --images N     synthetic 32x32 training images (default 3000)
-          --minutes M    training time cap (default 3; a checkpoint is saved when it is reached)
-          --steps N      training steps (default 600)
-        Writes DIR/index.html (loss curve, prompted completions, unconditional samples, figures),
-        DIR/data (token shards), DIR/run (the model, Hugging Face layout) and DIR/samples (the .jpg files).
-        """;
-
-    public int Run(IReadOnlyList<string> args, TextWriter stdout, TextWriter stderr)
+            Example:
+              jpeglm demo --out demo-out --minutes 3
+            """)
     {
-        var a = new CliArgs(args);
-        string output = a.String("out") ?? "demo-out";
-        int images = a.Int("images", 3000, 50, 1_000_000);
-        double minutes = a.Double("minutes", 3, 0.05, 24 * 60);
-        int steps = a.Int("steps", 600, 1);
-        string device = a.String("device") ?? "auto";
-        ulong seed = (ulong)a.Long("seed", 2024, 0);
-        a.EnsureAllUsed(0);
+        Add(_out, _images, _minutes, _steps, _device, _seed);
+    }
+
+    protected override int Run(ParseResult parsed, TextWriter stdout, TextWriter stderr)
+    {
+        string output = parsed.Value(_out);
+        int images = parsed.Value(_images);
+        double minutes = parsed.Value(_minutes);
+        int steps = parsed.Value(_steps);
+        string device = parsed.Value(_device);
+        ulong seed = parsed.Value(_seed);
         var clock = System.Diagnostics.Stopwatch.StartNew();
 
         // 1. Data: deterministic synthetic images under a small grey profile, one patch per 8x8 MCU (16 patches).

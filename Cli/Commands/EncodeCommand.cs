@@ -1,3 +1,5 @@
+using System.CommandLine;
+using JpegLm.Codec.Avc.Encoder;
 using JpegLm.Codec.Imaging;
 using JpegLm.Codec.IO;
 using JpegLm.Codec.Jpeg;
@@ -5,66 +7,107 @@ using JpegLm.Codec.Jpeg;
 namespace JpegLm.Cli.Commands;
 
 /// <summary>
-/// <c>jpeglm encode IN OUT</c>: encodes an image file. The output's extension picks the codec
-/// (<c>.jpg</c>/<c>.jpeg</c> → baseline JPEG); each codec reads its own options.
+/// <c>jpeglm encode IN OUT</c>: a still image (PNG, PPM/PGM or JPEG, recognised by content) to a baseline JPEG,
+/// or a Y4M video to H.264 constrained baseline with the AVC-LM paper's settings. OUT's extension picks the
+/// codec (<see cref="MediaKind.FromExtension"/>); each codec's options are refused for the other.
 /// </summary>
-internal sealed class EncodeCommand : ICliCommand
+internal sealed class EncodeCommand : CliCommand
 {
-    public string Name => "encode";
+    private static readonly AvcEncoderOptions AvcDefaults = new();
 
-    public string Summary => "encode an image as a baseline JPEG, or a Y4M video as H.264";
+    private readonly Argument<string> _input = CliOptions.Path("IN", "the image (PNG, PPM, PGM or JPEG) or Y4M video, recognised by content");
+    private readonly Argument<string> _output = CliOptions.Path("OUT", "the output: .jpg/.jpeg writes a JPEG, .h264/.264 an H.264 stream");
 
-    public string Usage => """
-        jpeglm encode IN.(png|ppm|pgm|jpg) OUT.jpg [options]
-          --quality Q            IJG quality 1..100 (default 25, the JPEG-LM paper's)
-          --subsampling S        4:2:0 (default for colour), 4:2:2, 4:4:4, 4:4:0, 4:1:1 or gray (default for grey input)
-          --restart-interval N   RSTn marker every N MCUs (default 0: none)
-          --stream KIND          full (default), image-only (no DQT/DHT) or tables-only
-          --optimize             two-pass optimal Huffman tables (full streams only)
-          --no-force-baseline    allow 16-bit quantization tables (SOF1) at low quality, like plain cjpeg
-        Output is byte-identical to libjpeg-turbo's cjpeg -dct int and to Pillow for the same settings.
-        Example: jpeglm encode photo.png photo.jpg --quality 25 --restart-interval 1 --stream image-only
+    // JPEG
+    private readonly Option<int> _quality = CliOptions.Number("--quality", JpegEncoderOptions.Paper.Quality, 1, 100, "JPEG: IJG quality (the default is the JPEG-LM paper's)", "Q");
+    private readonly Option<string?> _subsampling = Subsampling();
+    private readonly Option<int> _restartInterval = CliOptions.Number("--restart-interval", 0, 0, 65535, "JPEG: an RSTn marker every N MCUs (0: none)");
+    private readonly Option<string> _stream = CliOptions.Choice("--stream", "full", "JPEG: the whole file, no DQT/DHT (Motion-JPEG style), or the tables alone", "full", "image-only", "tables-only");
+    private readonly Option<bool> _optimize = CliOptions.Flag("--optimize", "JPEG: two-pass optimal Huffman tables (full streams only)");
+    private readonly Option<bool> _noForceBaseline = CliOptions.Flag("--no-force-baseline", "JPEG: allow 16-bit quantization tables (SOF1) at low quality, like plain cjpeg");
 
-        jpeglm encode IN.y4m OUT.h264 [--qp 37] [--refs 3] [--slice-max-mbs 1] [--keyint 250] [--recon R.y4m]
-          H.264 constrained-baseline with the AVC-LM paper's x264 settings (see jpeglm encode-avc --help).
-        """;
+    // H.264
+    private readonly Option<int> _qp = CliOptions.Number("--qp", AvcDefaults.Qp, 0, 51, "H.264: quantization parameter of P slices", "QP");
+    private readonly Option<int> _ipOffset = CliOptions.Number("--ipoffset", AvcDefaults.IntraQpOffset, -51, 51, "H.264: how much lower the QP of I slices is");
+    private readonly Option<int> _refs = CliOptions.Number("--refs", AvcDefaults.Refs, 1, 16, "H.264: reference frames");
+    private readonly Option<int> _sliceMaxMbs = CliOptions.Number("--slice-max-mbs", AvcDefaults.SliceMaxMbs, 0, 1 << 20, "H.264: macroblocks per slice (0: one slice per picture)");
+    private readonly Option<int> _keyint = CliOptions.Number("--keyint", AvcDefaults.Keyint, 1, 1 << 20, "H.264: an IDR picture every N frames");
+    private readonly Option<int> _range = CliOptions.Number("--range", AvcDefaults.SearchRange, 1, 64, "H.264: motion search range in pixels");
+    private readonly Option<bool> _qpel = CliOptions.Flag("--qpel", "H.264: quarter-pel motion vectors");
+    private readonly Option<bool> _partitions = CliOptions.Flag("--partitions", "H.264: 16x8, 8x16 and 8x8 inter partitions");
+    private readonly Option<bool> _i4x4InP = CliOptions.Flag("--i4x4-in-p", "H.264: allow Intra 4x4 macroblocks in P slices");
+    private readonly Option<bool> _noDeblock = CliOptions.Flag("--no-deblock", "H.264: turn the deblocking filter off");
+    private readonly Option<string?> _recon = CliOptions.Text("--recon", "R.y4m", "H.264: also write the encoder's reconstruction as Y4M");
 
-    public int Run(IReadOnlyList<string> args, TextWriter stdout, TextWriter stderr)
+    public EncodeCommand()
+        : base("encode", "encode an image as a baseline JPEG, or a Y4M video as H.264", """
+            JPEG output is byte-identical to libjpeg-turbo's cjpeg -dct int (and Pillow) for the same settings.
+            H.264 output is constrained baseline with CAVLC; the defaults are the AVC-LM paper's x264 settings.
+
+            Examples:
+              jpeglm encode photo.png photo.jpg --quality 25 --restart-interval 1 --stream image-only
+              jpeglm encode clip.y4m clip.h264 --recon clip-recon.y4m
+              jpeglm encode clip.y4m clip.h264 --slice-max-mbs 0 --qpel --partitions --qp 28
+            """)
     {
-        var cli = new CliArgs(args, "optimize", "no-force-baseline");
-        string input = cli.Positional(0, "input file");
-        string output = cli.Positional(1, "output file");
-        string extension = Path.GetExtension(output).ToLowerInvariant();
-        return extension switch
-        {
-            ".jpg" or ".jpeg" => EncodeJpeg(cli, input, output, stdout, stderr),
-            ".h264" or ".264" => AvcEncodeCommand.Run(args, stdout, stderr),
-            _ => throw new UsageException($"cannot tell the codec from the output name '{output}' (expected .jpg/.jpeg, or .h264/.264 for video)"),
-        };
+        Add(_input, _output, _quality, _subsampling, _restartInterval, _stream, _optimize, _noForceBaseline,
+            _qp, _ipOffset, _refs, _sliceMaxMbs, _keyint, _range, _qpel, _partitions, _i4x4InP, _noDeblock, _recon);
     }
 
-    private static int EncodeJpeg(CliArgs cli, string input, string output, TextWriter stdout, TextWriter stderr)
+    protected override int Run(ParseResult parsed, TextWriter stdout, TextWriter stderr)
     {
-        int quality = cli.Int("quality", 25, 1, 100);
-        string? samplingName = cli.String("subsampling");
-        JpegSubsampling? sampling = samplingName == null ? null : ParseSubsampling(samplingName);
-        int restart = cli.Int("restart-interval", 0, 0, 65535);
-        string streamName = cli.String("stream") ?? "full";
-        JpegStreamKind kind = streamName switch
+        string input = parsed.Value(_input), output = parsed.Value(_output);
+        MediaKind? kind = MediaKind.FromExtension(output);
+        if (kind != MediaKind.Jpeg && kind != MediaKind.H264)
         {
-            "full" => JpegStreamKind.Full,
-            "image-only" => JpegStreamKind.ImageOnly,
-            "tables-only" => JpegStreamKind.TablesOnly,
-            _ => throw new UsageException($"--stream must be full, image-only or tables-only, got '{streamName}'"),
-        };
-        bool optimize = cli.Flag("optimize");
-        bool forceBaseline = !cli.Flag("no-force-baseline");
-        cli.EnsureAllUsed(2);
-        if (optimize && kind != JpegStreamKind.Full)
+            throw new UsageException($"cannot tell the codec from the output name '{output}' (expected {Names(MediaKind.Jpeg)}, or {Names(MediaKind.H264)} for video)");
+        }
+
+        bool video = kind == MediaKind.H264;
+        Option[] others = video
+            ? [_quality, _subsampling, _restartInterval, _stream, _optimize, _noForceBaseline]
+            : [_qp, _ipOffset, _refs, _sliceMaxMbs, _keyint, _range, _qpel, _partitions, _i4x4InP, _noDeblock, _recon];
+        if (others.FirstOrDefault(parsed.IsGiven) is Option misplaced)
+        {
+            throw new UsageException($"{misplaced.Name} applies to {(video ? "JPEG" : "H.264")} output, not to {kind!.Name}");
+        }
+
+        if (!video && parsed.Value(_optimize) && parsed.Value(_stream) != "full")
         {
             throw new UsageException("--optimize needs --stream full: a reader of an abbreviated stream could not know the tables");
         }
 
+        MediaKind? inputKind;
+        try
+        {
+            inputKind = MediaKind.Detect(input);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            stderr.WriteLine($"jpeglm encode: {input}: {e.Message}");
+            return 1;
+        }
+
+        if (inputKind != null && inputKind.IsVideo != video)
+        {
+            throw new UsageException($"{input} is {(inputKind.IsVideo ? "a video" : "an image")} ({inputKind.Name}): encode it to {(inputKind.IsVideo ? Names(MediaKind.H264) : Names(MediaKind.Jpeg))}");
+        }
+
+        return video ? EncodeAvc(parsed, input, output, stdout, stderr) : EncodeJpeg(parsed, input, output, stdout, stderr);
+    }
+
+    private int EncodeJpeg(ParseResult parsed, string input, string output, TextWriter stdout, TextWriter stderr)
+    {
+        int quality = parsed.Value(_quality);
+        int restart = parsed.Value(_restartInterval);
+        string streamName = parsed.Value(_stream);
+        JpegStreamKind kind = streamName switch
+        {
+            "image-only" => JpegStreamKind.ImageOnly,
+            "tables-only" => JpegStreamKind.TablesOnly,
+            _ => JpegStreamKind.Full,
+        };
+        bool optimize = parsed.Value(_optimize);
         PixelImage image;
         try
         {
@@ -79,16 +122,85 @@ internal sealed class EncodeCommand : ICliCommand
         var options = new JpegEncoderOptions
         {
             Quality = quality,
-            Subsampling = sampling ?? (image.Channels == 1 ? JpegSubsampling.Gray : JpegSubsampling.S420),
+            Subsampling = parsed.GetValue(_subsampling) is string s ? ParseSubsampling(s) : image.Channels == 1 ? JpegSubsampling.Gray : JpegSubsampling.S420,
             RestartInterval = restart,
             StreamKind = kind,
             OptimizeHuffman = optimize,
-            ForceBaseline = forceBaseline,
+            ForceBaseline = !parsed.Value(_noForceBaseline),
         };
         byte[] jpeg = new JpegEncoder(options).Encode(image);
         AtomicFile.WriteAllBytes(output, jpeg);
         stdout.WriteLine($"{output}: {jpeg.Length} bytes, {image.Width}x{image.Height}, quality {quality}, {SubsamplingName(options.Subsampling)}, restart {restart}, {streamName}{(optimize ? ", optimized tables" : "")}");
         return 0;
+    }
+
+    private int EncodeAvc(ParseResult parsed, string input, string output, TextWriter stdout, TextWriter stderr)
+    {
+        var options = new AvcEncoderOptions
+        {
+            Qp = parsed.Value(_qp),
+            IntraQpOffset = parsed.Value(_ipOffset),
+            Refs = parsed.Value(_refs),
+            SliceMaxMbs = parsed.Value(_sliceMaxMbs),
+            Keyint = parsed.Value(_keyint),
+            SearchRange = parsed.Value(_range),
+            QuarterPel = parsed.Value(_qpel),
+            InterPartitions = parsed.Value(_partitions),
+            Intra4x4InP = parsed.Value(_i4x4InP),
+            DisableDeblocking = parsed.Value(_noDeblock),
+        };
+        try
+        {
+            options.Validate();
+        }
+        catch (ArgumentException e)
+        {
+            throw new UsageException(e.Message);
+        }
+
+        string? recon = parsed.GetValue(_recon);
+        try
+        {
+            var watch = System.Diagnostics.Stopwatch.StartNew();
+            List<Yuv420Frame> frames = [];
+            Y4mHeader header = null!;
+            AtomicFile.Write(output, stream =>
+            {
+                using var reader = new Y4mReader(File.OpenRead(input));
+                header = reader.Header;
+                frames = AvcEncoder.EncodeY4m(reader, stream, options);
+            });
+            watch.Stop();
+            if (recon != null)
+            {
+                AtomicFile.Write(recon, r =>
+                {
+                    Y4mReader.WriteHeader(r, header with { Width = frames.Count > 0 ? frames[0].Width : header.Width, Height = frames.Count > 0 ? frames[0].Height : header.Height });
+                    foreach (Yuv420Frame f in frames)
+                    {
+                        Y4mReader.WriteFrame(r, f);
+                    }
+                });
+            }
+
+            long bytes = new FileInfo(output).Length;
+            stdout.WriteLine($"{input}: {frames.Count} frames, {bytes} bytes -> {output} ({frames.Count / Math.Max(watch.Elapsed.TotalSeconds, 1e-9):F1} frames/s)");
+            return 0;
+        }
+        catch (Exception e) when (e is ImageFormatException or IOException or UnauthorizedAccessException or ArgumentException)
+        {
+            stderr.WriteLine($"jpeglm encode: {input}: {e.Message}");
+            return 1;
+        }
+    }
+
+    private static string Names(MediaKind kind) => string.Join('/', kind.Extensions.Take(2));
+
+    private static Option<string?> Subsampling()
+    {
+        Option<string?> option = CliOptions.Text("--subsampling", "S", "JPEG: 4:2:0, 4:2:2, 4:4:4, 4:4:0, 4:1:1 or gray (default: 4:2:0 for colour input, gray for grey)");
+        option.AcceptOnlyFromAmong("4:2:0", "4:2:2", "4:4:4", "4:4:0", "4:1:1", "gray", "420", "422", "444", "440", "411", "grey");
+        return option;
     }
 
     private static JpegSubsampling ParseSubsampling(string name) => name switch
@@ -98,8 +210,7 @@ internal sealed class EncodeCommand : ICliCommand
         "4:4:4" or "444" => JpegSubsampling.S444,
         "4:4:0" or "440" => JpegSubsampling.S440,
         "4:1:1" or "411" => JpegSubsampling.S411,
-        "gray" or "grey" => JpegSubsampling.Gray,
-        _ => throw new UsageException($"--subsampling must be 4:2:0, 4:2:2, 4:4:4, 4:4:0, 4:1:1 or gray, got '{name}'"),
+        _ => JpegSubsampling.Gray,
     };
 
     private static string SubsamplingName(JpegSubsampling s) => s switch

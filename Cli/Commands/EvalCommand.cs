@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
 using JpegLm.Cli.Pipeline;
@@ -13,49 +14,71 @@ namespace JpegLm.Cli.Commands;
 /// <c>jpeglm eval</c>: validation loss in bits per byte and per image (next to a byte-unigram baseline),
 /// validity of constrained and unconstrained samples, and PSNR/SSIM of prompted completions.
 /// </summary>
-internal sealed class EvalCommand : ICliCommand
+internal sealed class EvalCommand : CliCommand
 {
-    public string Name => "eval";
+    private readonly Option<string> _model = CliOptions.Required("--model", "RUN", "the run folder written by jpeglm train");
+    private readonly Option<string> _data = CliOptions.Required("--data", "DATA", "the prepared data set (its val.tok is scored)");
+    private readonly Option<int> _samples = CliOptions.Number("--samples", 16, 0, 100_000, "samples drawn constrained and unconstrained, and prompts completed");
+    private readonly Option<int> _maxDocs = CliOptions.Number("--max-docs", 500, 1, int.MaxValue, "validation documents scored");
+    private readonly Option<double> _promptRatio = CliOptions.Number("--prompt-ratio", 0.5, 0, 1, "prompt length for completions, as a fraction of the patches (frames for video)", "R");
+    private readonly Option<ulong> _seed = CliOptions.Number("--seed", 1UL, 0UL, ulong.MaxValue, "sampling seed", "S");
+    private readonly Option<float> _temperature = CliOptions.Number("--temperature", 1f, 0f, 100f, "softmax temperature (0: greedy)", "T");
+    private readonly Option<int> _topK = CliOptions.Number("--top-k", 0, 0, int.MaxValue, "keep the K most likely tokens (0: all)", "K");
+    private readonly Option<float> _topP = CliOptions.Number("--top-p", 1f, 1e-6f, 1f, "nucleus sampling (1: all)", "P");
+    private readonly Option<string> _device = CliOptions.Device();
+    private readonly Option<bool> _json = CliOptions.Flag("--json", "print the report as one JSON object");
+    private readonly Option<bool> _quality = CliOptions.Flag("--quality",
+        "also measure sample quality against a labelled data set (Fashion-MNIST prepared by jpeglm prepare): a classifier trained on its training images (cached there) gives FD/KD-classifier of unconditional samples against the held-out images, class confidence and diversity, a nearest-neighbour memorisation check, and the class of completions of the first --per-class held-out images of each class; calibration rows (training images, noise, grey and mean-filled lower halves, originals) sit beside them");
+    private readonly Option<int> _qualitySamples = CliOptions.Number("--quality-samples", 1000, 2, 1_000_000, "unconditional samples for --quality");
+    private readonly Option<int> _perClass = CliOptions.Number("--per-class", 20, 0, 10_000, "half-image prompts per class for --quality");
+    private readonly Option<string?> _reference = CliOptions.Text("--reference", "DIR", "the labelled data set whose classifier and held-out images are the --quality yardstick (default: --data; give one yardstick to compare runs with different profiles)");
+    private readonly Option<string?> _save = CliOptions.Text("--save", "DIR", "write every --quality sample and completion, and their contact sheets, to DIR");
 
-    public string Summary => "measure a run: bits/byte, sample validity, completion PSNR/SSIM";
+    public EvalCommand()
+        : base("eval", "measure a run: bits/byte, sample validity, completion PSNR/SSIM, and with --quality classifier FD/KD", """
+            --json prints {"bitsPerByte":..,"bitsPerImage":..,"unigramBitsPerByte":..,"constrained":{"valid":..,"count":..},
+            "unconstrained":{"valid":..,"count":..,"corruptPatchesPerImage":..},"completion":{"psnr":..,"ssim":..},...}
+            (video runs: bitsPerVideo, corruptSlicesPerVideo, luma PSNR/SSIM of the generated frames).
 
-    public string Usage => """
-        jpeglm eval --model RUN --data DATA [--samples N] [--json] [options]
-          --samples N        samples drawn constrained and unconstrained, and prompts completed (default 16)
-          --max-docs N       validation documents scored (default 500)
-          --prompt-ratio R   prompt length for completions, in patches (default 0.5)
-          --seed S           sampling seed (default 1); --top-p P (default 1.0); --device auto|cpu|cuda
-        --json prints {"bitsPerByte":..,"bitsPerImage":..,"unigramBitsPerByte":..,"constrained":{"valid":..,"count":..},
-        "unconstrained":{"valid":..,"count":..,"corruptPatchesPerImage":..},"completion":{"psnr":..,"ssim":..},...}
-        Example: jpeglm eval --model runs/fmnist --data data/fmnist --samples 200 --json
-        """;
-
-    public int Run(IReadOnlyList<string> args, TextWriter stdout, TextWriter stderr)
+            Example:
+              jpeglm eval --model runs/fmnist --data data/fmnist --samples 200 --json
+              jpeglm eval --model runs/fmnist --data data/fmnist --samples 0 --quality --save quality/
+            """)
     {
-        var a = new CliArgs(args, "json");
-        string model = a.Required("model");
-        string data = a.Required("data");
-        int samples = a.Int("samples", 16, 0, 100_000);
-        int maxDocs = a.Int("max-docs", 500, 1);
-        double ratio = a.Double("prompt-ratio", 0.5, 0, 1);
-        ulong seed = (ulong)a.Long("seed", 1, 0);
-        float topP = (float)a.Double("top-p", 1.0, 1e-6, 1);
-        string device = a.String("device") ?? "auto";
-        bool json = a.Flag("json");
-        a.EnsureAllUsed(0);
+        Add(_model, _data, _samples, _maxDocs, _promptRatio, _seed, _temperature, _topK, _topP, _device, _json, _quality, _qualitySamples, _perClass, _reference, _save);
+    }
+
+    protected override int Run(ParseResult parsed, TextWriter stdout, TextWriter stderr)
+    {
+        string model = parsed.Value(_model);
+        string data = parsed.Value(_data);
+        int samples = parsed.Value(_samples);
+        int maxDocs = parsed.Value(_maxDocs);
+        double ratio = parsed.Value(_promptRatio);
+        ulong seed = parsed.Value(_seed);
+        float temperature = parsed.Value(_temperature);
+        int topK = parsed.Value(_topK);
+        float topP = parsed.Value(_topP);
+        string device = parsed.Value(_device);
+        bool json = parsed.Value(_json);
+        bool quality = parsed.Value(_quality);
+        int qualitySamples = parsed.Value(_qualitySamples);
+        int perClass = parsed.Value(_perClass);
+        string reference = parsed.GetValue(_reference) ?? data;
+        string? save = parsed.GetValue(_save);
 
         if (new RunFolder(model).IsVideo)
         {
             return VideoEvaluation.Run(model, data, samples, maxDocs, ratio, seed, topP, device, json, stdout, stderr);
         }
 
-        using var session = new JpegSamplingSession(model, device, stderr);
+        using IImageGenerator session = ImageGenerators.Open(model, device, stderr);
         ValidationResult v = ScoreValidation(session.Model, session.Vocabulary, session.Profile, data, maxDocs);
         (long docs, long scoredTokens, double bitsPerByte, double bitsPerImage, double unigram, List<int[]> valDocs) =
             (v.Documents, v.ScoredTokens, v.BitsPerByte, v.BitsPerDocument, v.UnigramBitsPerByte, v.Docs);
 
         // Samples: constrained and unconstrained, unconditional.
-        var options = new SamplingOptions { TopP = topP, MaxNewTokens = session.DefaultMaxTokens, Seed = seed };
+        var options = new SamplingOptions { Temperature = temperature, TopK = topK, TopP = topP, MaxNewTokens = session.DefaultMaxTokens, Seed = seed };
         IReadOnlyList<JpegSample> constrained = samples > 0 ? session.Complete([], samples, options, constrained: true) : [];
         IReadOnlyList<JpegSample> free = samples > 0 ? session.Complete([], samples, options with { Seed = seed + 1 }, constrained: false) : [];
 
@@ -66,16 +89,28 @@ internal sealed class EvalCommand : ICliCommand
         {
             byte[] tokenBytes = session.Vocabulary.Decode([.. doc.Where(t => !BpeVocabulary.IsSpecial(t))]);
             PixelImage original = session.Picture(tokenBytes);
-            byte[] prefix = JpegTokenStreams.PromptPrefix(session.Profile, tokenBytes, ratio, out int promptPatches, out _);
+            byte[] prefix = session.PromptOf(tokenBytes, ratio, out _, out _, out int firstRow);
             JpegSample s = session.Complete(prefix, 1, options with { Seed = seed + 7 + (ulong)completions }, constrained: true)[0];
-            int mcuHeight = session.Profile.Subsampling == JpegProfile.Yuv420 ? 16 : 8;
-            int mcuWidth = mcuHeight;
-            int mcusPerRow = (session.Profile.Width + mcuWidth - 1) / mcuWidth;
-            int firstRow = Math.Min(session.Profile.Height - 1, (promptPatches * session.Profile.RestartInterval + mcusPerRow - 1) / mcusPerRow * mcuHeight);
-            int h = session.Profile.Height - firstRow;
+            firstRow = Math.Min(session.Height - 1, firstRow);
+            int h = session.Height - firstRow;
             psnr += Math.Min(99, ImageMetrics.Psnr(original, s.Image, 0, firstRow, original.Width, h));
             ssim += ImageMetrics.Ssim(original, s.Image, 0, firstRow, original.Width, h);
             completions++;
+        }
+
+        QualityReport? qualityReport = null;
+        if (quality)
+        {
+            var yardstick = QualityReference.Load(reference, stderr);
+            qualityReport = QualityEvaluation.Run(session, yardstick, new QualityRequest
+            {
+                Samples = qualitySamples,
+                PromptsPerClass = perClass,
+                PromptRatio = ratio,
+                Options = options,
+                SaveDirectory = save,
+                PromptStreams = HeldOutStreams(data, session),
+            }, stderr);
         }
 
         var report = new
@@ -96,6 +131,7 @@ internal sealed class EvalCommand : ICliCommand
                 patchesPerImage = free.Count == 0 ? 0 : free.Average(x => x.Patches),
             },
             completion = new { count = completions, promptRatio = ratio, psnr = completions == 0 ? 0 : psnr / completions, ssim = completions == 0 ? 0 : ssim / completions },
+            quality = qualityReport,
         };
         if (json)
         {
@@ -105,12 +141,35 @@ internal sealed class EvalCommand : ICliCommand
         {
             var inv = CultureInfo.InvariantCulture;
             stdout.WriteLine(string.Create(inv, $"validation: {bitsPerByte:F3} bits/byte ({bitsPerImage:F0} bits/image) over {docs} images; byte-unigram baseline {unigram:F3} bits/byte"));
-            stdout.WriteLine($"constrained samples valid: {report.constrained.valid}/{report.constrained.count} (redrawn after hitting the token cap: {session.Redrawn})");
-            stdout.WriteLine(string.Create(inv, $"unconstrained samples valid: {report.unconstrained.valid}/{report.unconstrained.count}, corrupt patches per image {report.unconstrained.corruptPatchesPerImage:F2} of {report.unconstrained.patchesPerImage:F0}"));
-            stdout.WriteLine(string.Create(inv, $"completions ({completions}, prompt {ratio:P0} of patches): PSNR {report.completion.psnr:F2} dB, SSIM {report.completion.ssim:F3} on the completed rows"));
+            if (samples > 0)
+            {
+                stdout.WriteLine($"constrained samples valid: {report.constrained.valid}/{report.constrained.count} (redrawn after hitting the token cap: {session.Redrawn})");
+                stdout.WriteLine(string.Create(inv, $"unconstrained samples valid: {report.unconstrained.valid}/{report.unconstrained.count}, corrupt patches per image {report.unconstrained.corruptPatchesPerImage:F2} of {report.unconstrained.patchesPerImage:F0}"));
+                stdout.WriteLine(string.Create(inv, $"completions ({completions}, prompt {ratio:P0} of patches): PSNR {report.completion.psnr:F2} dB, SSIM {report.completion.ssim:F3} on the completed rows"));
+            }
+
+            if (qualityReport != null)
+            {
+                QualityEvaluation.Print(qualityReport, stdout);
+            }
         }
 
         return 0;
+    }
+
+    /// <summary>The token bytes of every held-out document of a data folder, decoded with the run's tokenizer.</summary>
+    private static List<byte[]> HeldOutStreams(string data, IImageGenerator session)
+    {
+        using var val = TokenShardReader.Open(Path.Combine(data, "val.tok"), session.Vocabulary.ContentHash(), session.Profile.ContentHash());
+        var streams = new List<byte[]>();
+        foreach ((long start, long length) in val.Documents())
+        {
+            int[] doc = new int[length];
+            val.CopyTokens(start, doc);
+            streams.Add(session.Vocabulary.Decode([.. doc.Where(t => !BpeVocabulary.IsSpecial(t))]));
+        }
+
+        return streams;
     }
 
     /// <summary>Validation loss of a run on a data set's val.tok: per byte, per document, and the unigram baseline.</summary>
@@ -121,6 +180,7 @@ internal sealed class EvalCommand : ICliCommand
         double nats = 0;
         long bytes = 0, docs = 0, scoredTokens = 0;
         var valDocs = new List<int[]>();
+        Func<ITokenAnnotator>? annotators = TokenAnnotators.For(model.Config, profile, vocabulary);
         foreach ((long start, long length) in val.Documents())
         {
             if (docs >= maxDocs)
@@ -131,7 +191,7 @@ internal sealed class EvalCommand : ICliCommand
             int[] doc = new int[Math.Min(length, model.Config.MaxPositionEmbeddings)];
             val.CopyTokens(start, doc);
             valDocs.Add(doc);
-            ScoreResult score = Scorer.Score(model, doc);
+            ScoreResult score = Scorer.Score(model, doc, annotators?.Invoke());
             nats += score.MeanNll * score.LogProbs.Length;
             scoredTokens += score.LogProbs.Length;
             bytes += vocabulary.Decode([.. doc.Where(t => !BpeVocabulary.IsSpecial(t))]).Length;

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using JpegLm.Cuda.Checks;
@@ -13,27 +14,28 @@ namespace JpegLm.Cli.Commands;
 /// (fp32 and bf16), one training step against the CPU, 50 steps of tiny training, and training/decoding
 /// throughput with MFU. Prints a summary table last; full logs go to <c>--out</c>.
 /// </summary>
-internal sealed class GpuCheckCommand : ICliCommand
+internal sealed class GpuCheckCommand : CliCommand
 {
-    public string Name => "gpu-check";
+    private readonly Option<string?> _out = CliOptions.Text("--out", "DIR", "write gpu-check.log, parity.tsv and summary.txt there");
+    private readonly Option<bool> _quick = CliOptions.Flag("--quick", "parity and training checks, then only the small throughput runs");
+    private readonly Option<int> _device = CliOptions.Number("--device", 0, 0, 64, "CUDA device ordinal");
 
-    public string Summary => "check the CUDA backend against the CPU and measure throughput";
+    public GpuCheckCommand()
+        : base("gpu-check", "check the CUDA backend against the CPU and measure throughput", """
+            Exit code 0 when every check passes, 1 when one fails or no CUDA driver/device is found.
 
-    public string Usage => """
-        jpeglm gpu-check [--out DIR] [--quick] [--device N]
-          --out DIR    write gpu-check.log, parity.tsv and summary.txt there
-          --quick      parity and training checks, then only the small throughput runs
-          --device N   CUDA device ordinal (default 0)
-        Exit code 0 when every check passes, 1 when one fails or no CUDA driver/device is found.
-        """;
-
-    public int Run(IReadOnlyList<string> args, TextWriter stdout, TextWriter stderr)
+            Example:
+              jpeglm gpu-check --out gpu-check/ --quick
+            """)
     {
-        var cli = new CliArgs(args, "quick");
-        string? outDir = cli.String("out");
-        bool quick = cli.Flag("quick");
-        int ordinal = cli.Int("device", 0, 0, 64);
-        cli.EnsureAllUsed(0);
+        Add(_out, _quick, _device);
+    }
+
+    protected override int Run(ParseResult parsed, TextWriter stdout, TextWriter stderr)
+    {
+        string? outDir = parsed.GetValue(_out);
+        bool quick = parsed.Value(_quick);
+        int ordinal = parsed.Value(_device);
         if (outDir != null)
         {
             Directory.CreateDirectory(outDir);

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Globalization;
 using JpegLm.Cli.Reporting;
 using JpegLm.Codec.IO;
@@ -9,48 +10,49 @@ namespace JpegLm.Cli.Commands;
 /// <c>jpeglm prepare</c>: a folder of images (or Fashion-MNIST's IDX files, or Y4M clips) → canonical JPEG
 /// (H.264) files under a profile → BPE vocabulary → train/validation token shards, ready for <c>jpeglm train</c>.
 /// </summary>
-internal sealed class PrepareCommand : ICliCommand
+internal sealed class PrepareCommand : CliCommand
 {
-    public string Name => "prepare";
+    /// <summary>The vocabulary sizes of the papers: JPEG-LM's and AVC-LM's.</summary>
+    private const int JpegVocabulary = 320, AvcVocabulary = 1024;
 
-    public string Summary => "turn a folder of images into BPE token shards under a codec profile";
+    private readonly Option<string> _input = CliOptions.Required("--input", "DIR", "folder of images (.jpg/.jpeg/.png/.ppm/.pgm, recursively), Fashion-MNIST's IDX files, or Y4M clips");
+    private readonly Option<string> _output = CliOptions.Required("--output", "DATA", "folder for profile.json, vocab.json, train.tok, val.tok, sources.txt, failures.txt");
+    private readonly Option<string> _profile = CliOptions.Text("--profile", "P", "jpeg-256-q25: the paper's 256x256, q25, 4:2:0, restart every MCU; fashion-mnist: 32x32 grey q25; fashion-mnist-pixels: the ImageGPT-style baseline, 1,024 raw grey pixels per image; avc-256x144-3fps (AVC-LM: Y4M clips at 3 fps, fit+pad to 256x144, first 15 frames, QP 37); or a profile .json", "jpeg-256-q25", "jpeg-256-q25", "fashion-mnist", "fashion-mnist-pixels", "avc-256x144-3fps");
+    private readonly Option<int?> _merges = CliOptions.OptionalNumber("--merges", BpeVocabulary.FirstMerge, 65535, $"BPE vocabulary size: bytes + specials + learned merges (default {JpegVocabulary} for JPEG, {AvcVocabulary} for H.264, as in the papers)");
+    private readonly Option<bool> _keepHeaders = CliOptions.Flag("--keep-headers", "keep the constant headers in the token stream (the paper's official code does)");
+    private readonly Option<string?> _tokenizer = CliOptions.Text("--tokenizer", "VOCAB.json", "reuse this vocab.json instead of learning one");
+    private readonly Option<double> _valFraction = CliOptions.Number("--val-fraction", 0.01, 0, 0.5, "fraction held out for validation (Fashion-MNIST keeps its own t10k test set as the validation shard, with train.labels/val.labels)", "F");
+    private readonly Option<int> _bpeSample = CliOptions.Number("--bpe-sample", 10_000, 1, int.MaxValue, "streams BPE learns from (the paper's number)");
+    private readonly Option<int> _threads = CliOptions.Number("--threads", Environment.ProcessorCount, 1, 1024, "parallel encoding (default: all cores; the output never depends on it)");
+    private readonly Option<int> _limit = CliOptions.Number("--limit", 0, 0, int.MaxValue, "use only the first N inputs in sorted path order (0: all)");
+    private readonly Option<int> _seed = CliOptions.Number("--seed", 1, int.MinValue, int.MaxValue, "seed of the split and of the BPE sample", "S");
 
-    public string Usage => """
-        jpeglm prepare --input DIR --output DATA [options]
-          --profile P        jpeg-256-q25 (default: the paper's 256x256, q25, 4:2:0, restart every MCU),
-                             fashion-mnist (32x32 grey q25, restart every MCU), avc-256x144-3fps (AVC-LM:
-                             Y4M clips at 3 fps, fit+pad to 256x144, first 15 frames, QP 37), or a profile .json
-          --merges N         BPE vocabulary size N (bytes + specials + learned merges; default 320 for JPEG
-                             and 1024 for H.264, as in the papers)
-          --keep-headers     keep the constant headers in the token stream (the paper's official code does)
-          --tokenizer F      reuse this vocab.json instead of learning one
-          --val-fraction F   fraction held out for validation (default 0.01)
-          --bpe-sample N     streams BPE learns from (default 10000, the paper's)
-          --threads N        parallel encoding (default: all cores; the output never depends on it)
-          --limit N          use only the first N inputs (in sorted path order)
-          --seed S           seed of the split and of the BPE sample (default 1)
-        Inputs: .jpg/.jpeg/.png/.ppm/.pgm files found recursively, centre-cropped to the profile's aspect
-        and resized (area down, bicubic up); or a folder holding train-images-idx3-ubyte(.gz) (Fashion-MNIST,
-        e.g. /usr/share/datasets/fashion-mnist), padded to 32x32. Unreadable files are listed, never fatal.
-        Writes DATA/profile.json, vocab.json, train.tok, val.tok, sources.txt, failures.txt.
-        Example: jpeglm prepare --input photos/ --output data/ --profile jpeg-256-q25 --merges 320
-        """;
+    public PrepareCommand()
+        : base("prepare", "turn a folder of images (or clips) into BPE token shards under a codec profile", """
+            Images are centre-cropped to the profile's aspect and resized (area down, bicubic up); Fashion-MNIST
+            (a folder holding train-images-idx3-ubyte(.gz), e.g. /usr/share/datasets/fashion-mnist) is padded to
+            32x32. Unreadable files are listed, never fatal.
 
-    public int Run(IReadOnlyList<string> args, TextWriter stdout, TextWriter stderr)
+            Example:
+              jpeglm prepare --input photos/ --output data/ --profile jpeg-256-q25 --merges 320
+            """)
     {
-        var a = new CliArgs(args, "keep-headers");
-        string input = a.Required("input");
-        string output = a.Required("output");
-        string profileName = a.String("profile") ?? "jpeg-256-q25";
-        int? vocabSizeOption = a.String("merges") == null ? null : a.Int("merges", 320, BpeVocabulary.FirstMerge, 65535);
-        bool keepHeaders = a.Flag("keep-headers");
-        string? tokenizer = a.String("tokenizer");
-        double valFraction = a.Double("val-fraction", 0.01, 0, 0.5);
-        int bpeSample = a.Int("bpe-sample", 10_000, 1);
-        int threads = a.Int("threads", Environment.ProcessorCount, 1, 1024);
-        int limit = a.Int("limit", 0, 0);
-        int seed = a.Int("seed", 1);
-        a.EnsureAllUsed(0);
+        Add(_input, _output, _profile, _merges, _keepHeaders, _tokenizer, _valFraction, _bpeSample, _threads, _limit, _seed);
+    }
+
+    protected override int Run(ParseResult parsed, TextWriter stdout, TextWriter stderr)
+    {
+        string input = parsed.Value(_input);
+        string output = parsed.Value(_output);
+        string profileName = parsed.Value(_profile);
+        int? vocabSizeOption = parsed.GetValue(_merges);
+        bool keepHeaders = parsed.Value(_keepHeaders);
+        string? tokenizer = parsed.GetValue(_tokenizer);
+        double valFraction = parsed.Value(_valFraction);
+        int bpeSample = parsed.Value(_bpeSample);
+        int threads = parsed.Value(_threads);
+        int limit = parsed.Value(_limit);
+        int seed = parsed.Value(_seed);
 
         CodecProfile profile = ResolveProfile(profileName);
         if (keepHeaders)
@@ -58,7 +60,8 @@ internal sealed class PrepareCommand : ICliCommand
             profile = profile.WithKeepHeaders();
         }
 
-        int vocabSize = vocabSizeOption ?? (profile is AvcProfile ? 1024 : 320);
+        // The pixel baseline is ImageGPT's: one token per pixel value, no merges.
+        int vocabSize = vocabSizeOption ?? profile switch { AvcProfile => AvcVocabulary, PixelProfile => BpeVocabulary.FirstMerge, _ => JpegVocabulary };
         if (!Directory.Exists(input))
         {
             stderr.WriteLine($"jpeglm prepare: input folder '{input}' does not exist");
@@ -92,7 +95,7 @@ internal sealed class PrepareCommand : ICliCommand
         };
         CorpusResult corpus = profile is AvcProfile video
             ? VideoCorpus.EncodeFolder(input, video, threads, limit, progress)
-            : ImageCorpus.EncodeFolder(input, (JpegProfile)profile, threads, limit, progress);
+            : ImageCorpus.EncodeFolder(input, profile, threads, limit, progress);
         double encodeSeconds = clock.Elapsed.TotalSeconds;
         Directory.CreateDirectory(output);
         AtomicFile.WriteAllBytes(Path.Combine(output, "sources.txt"), System.Text.Encoding.UTF8.GetBytes(string.Join('\n', corpus.Sources) + "\n"));
@@ -122,6 +125,8 @@ internal sealed class PrepareCommand : ICliCommand
             Seed = seed,
             TokenWidth = (vocabulary?.Size ?? vocabSize) <= 65536 ? 2 : 4,
             MaxDegreeOfParallelism = threads,
+            TestCount = corpus.TestCount,
+            Labels = corpus.Labels,
         });
 
         string unit = profile is AvcProfile ? "clip" : "image";
@@ -140,8 +145,9 @@ internal sealed class PrepareCommand : ICliCommand
     {
         "jpeg-256-q25" or "paper" => JpegProfile.Paper(),
         "fashion-mnist" or "jpeg-grey-32" => JpegProfile.FashionMnist(),
+        "fashion-mnist-pixels" => PixelProfile.FashionMnist(),
         "avc-256x144-3fps" => AvcProfile.Paper(),
         _ when File.Exists(name) => CodecProfile.Load(name),
-        _ => throw new UsageException($"--profile: '{name}' is neither jpeg-256-q25, fashion-mnist, avc-256x144-3fps nor a profile file"),
+        _ => throw new UsageException($"--profile: '{name}' is neither jpeg-256-q25, fashion-mnist, fashion-mnist-pixels, avc-256x144-3fps nor a profile file"),
     };
 }

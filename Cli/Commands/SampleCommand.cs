@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Globalization;
 using JpegLm.Cli.Pipeline;
 using JpegLm.Cli.Reporting;
@@ -9,53 +10,57 @@ using JpegLm.Engine.Sampling;
 
 namespace JpegLm.Cli.Commands;
 
-/// <summary><c>jpeglm sample</c>: generates JPEG files from a trained run, unconditionally or completing prompts.</summary>
-internal sealed class SampleCommand : ICliCommand
+/// <summary><c>jpeglm sample</c>: generates JPEG files (or H.264 videos, for a video run) from a trained run, unconditionally or completing prompts.</summary>
+internal sealed class SampleCommand : CliCommand
 {
-    public string Name => "sample";
+    private static readonly SamplingOptions Defaults = new();
 
-    public string Summary => "generate JPEGs or H.264 videos (grammar-constrained: every file opens), optionally completing prompts";
+    private readonly Option<string> _model = CliOptions.Required("--model", "RUN", "the run folder written by jpeglm train");
+    private readonly Option<int> _count = CliOptions.Number("--count", 4, 1, 4096, "samples per prompt (or unconditional samples)");
+    private readonly Option<string> _out = CliOptions.Required("--out", "DIR", "where the samples and contact sheets go");
+    private readonly Option<string?> _prompt = CliOptions.Text("--prompt", "P", "an image, or a folder of images (each is one prompt); video runs take clips (Y4M or H.264) or a folder of them; omitted: unconditional");
+    private readonly Option<double> _promptRatio = CliOptions.Number("--prompt-ratio", 0.5, 0, 1, "keep the first round(R x patches) restart intervals of each prompt; for video, the first round(R x frames) frames", "R");
+    private readonly Option<float> _temperature = CliOptions.Number("--temperature", Defaults.Temperature, 0f, 100f, "softmax temperature", "T");
+    private readonly Option<int> _topK = CliOptions.Number("--top-k", Defaults.TopK, 0, int.MaxValue, "keep the K most likely tokens (0: all)", "K");
+    private readonly Option<float> _topP = CliOptions.Number("--top-p", Defaults.TopP, 1e-6f, 1f, "nucleus sampling (1: all)", "P");
+    private readonly Option<ulong> _seed = CliOptions.Number("--seed", Defaults.Seed, 0UL, ulong.MaxValue, "sampling seed", "S");
+    private readonly Option<int?> _maxTokens = CliOptions.OptionalNumber("--max-tokens", 1, int.MaxValue,
+        $"cap on new tokens per sample (default: {JpegSamplingSession.TokensPerPatch} per patch, at least {JpegSamplingSession.MinMaxTokens}; video: {AvcSamplingSession.TokensPerMacroblock} per macroblock of every frame, at least {AvcSamplingSession.MinMaxTokens})");
+    private readonly Option<bool> _unconstrained = CliOptions.Flag("--unconstrained", "sample freely and report the corrupt-patch rate instead of forbidding bad bytes");
+    private readonly Option<string> _device = CliOptions.Device();
 
-    public string Usage => """
-        jpeglm sample --model RUN --count N --out DIR [options]
-          --prompt P           an image file, or a folder of images (each is one prompt); omitted: unconditional.
-                               Video runs take clips (.y4m, .h264, .264) or a folder of them
-          --prompt-ratio R     keep the first round(R x patches) restart intervals of each prompt (default 0.5);
-                               for video, the first round(R x frames) frames (e.g. 0.67: 10 of 15)
-          --temperature T      softmax temperature (default 1.0)
-          --top-k K            keep the K most likely tokens (default 0: all)
-          --top-p P            nucleus sampling (default 1.0: all)
-          --seed S             sampling seed (default 1)
-          --max-tokens N       cap on new tokens per sample (default 64 per patch)
-          --unconstrained      sample freely and report the corrupt-patch rate instead of forbidding bad bytes
-          --device D           auto, cpu or cuda (default auto)
-        Writes DIR/<prompt>-<i>.jpg (complete files with their tables) and one contact sheet per prompt,
-        DIR/<prompt>-sheet.png: prompt | samples | original. Prints the validity of every sample.
-        Video runs write DIR/<prompt>-<i>.h264 (Annex B with the profile's SPS/PPS) and a sheet with one row
-        of frames per video: prompt, samples, original. Constrained video sampling redraws a slice that fails
-        the checker from its start, so every finished video passes jpeglm check and has only whole frames.
-        Example: jpeglm sample --model runs/small --count 4 --prompt photo.png --prompt-ratio 0.5 --top-p 0.9 --out samples/
-        """;
+    public SampleCommand()
+        : base("sample", "generate JPEGs or H.264 videos (grammar-constrained: every file opens), optionally completing prompts", """
+            Writes DIR/<prompt>-<i>.jpg (complete files with their tables) and one contact sheet per prompt,
+            DIR/<prompt>-sheet.png: prompt | samples | original. Prints the validity of every sample.
+            Video runs write DIR/<prompt>-<i>.h264 (Annex B with the profile's SPS/PPS) and a sheet with one row
+            of frames per video: prompt, samples, original. Constrained video sampling redraws a slice that fails
+            the checker from its start, so every finished video passes jpeglm check and has only whole frames.
 
-    public int Run(IReadOnlyList<string> args, TextWriter stdout, TextWriter stderr)
+            Example:
+              jpeglm sample --model runs/small --count 4 --prompt photo.png --prompt-ratio 0.5 --top-p 0.9 --out samples/
+            """)
     {
-        var a = new CliArgs(args, "unconstrained");
-        string model = a.Required("model");
-        int count = a.Int("count", 4, 1, 4096);
-        string output = a.Required("out");
-        string? prompt = a.String("prompt");
-        double ratio = a.Double("prompt-ratio", 0.5, 0, 1);
+        Add(_model, _count, _out, _prompt, _promptRatio, _temperature, _topK, _topP, _seed, _maxTokens, _unconstrained, _device);
+    }
+
+    protected override int Run(ParseResult parsed, TextWriter stdout, TextWriter stderr)
+    {
+        string model = parsed.Value(_model);
+        int count = parsed.Value(_count);
+        string output = parsed.Value(_out);
+        string? prompt = parsed.GetValue(_prompt);
+        double ratio = parsed.Value(_promptRatio);
         var options = new SamplingOptions
         {
-            Temperature = (float)a.Double("temperature", 1.0, 0, 100),
-            TopK = a.Int("top-k", 0, 0),
-            TopP = (float)a.Double("top-p", 1.0, 1e-6, 1),
-            Seed = (ulong)a.Long("seed", 1, 0),
+            Temperature = parsed.Value(_temperature),
+            TopK = parsed.Value(_topK),
+            TopP = parsed.Value(_topP),
+            Seed = parsed.Value(_seed),
         };
-        int maxTokens = a.Int("max-tokens", 0, 0);
-        bool unconstrained = a.Flag("unconstrained");
-        string device = a.String("device") ?? "auto";
-        a.EnsureAllUsed(0);
+        int? maxTokens = parsed.GetValue(_maxTokens);
+        bool unconstrained = parsed.Value(_unconstrained);
+        string device = parsed.Value(_device);
         if (new RunFolder(model).IsVideo)
         {
             return VideoSampling.Run(model, count, output, prompt, ratio, options, maxTokens, unconstrained, device, stdout, stderr);
@@ -90,7 +95,7 @@ internal sealed class SampleCommand : ICliCommand
         }
 
         using var session = new JpegSamplingSession(model, device, stderr);
-        options = options with { MaxNewTokens = maxTokens > 0 ? maxTokens : session.DefaultMaxTokens };
+        options = options with { MaxNewTokens = maxTokens ?? session.DefaultMaxTokens };
         Directory.CreateDirectory(output);
         int valid = 0, total = 0, corruptPatches = 0, patches = 0;
         int scale = Math.Max(1, 128 / Math.Max(session.Profile.Width, session.Profile.Height));

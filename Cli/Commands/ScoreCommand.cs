@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Globalization;
 using System.Text;
 using JpegLm.Engine.Kernels.Cpu;
@@ -7,26 +8,28 @@ using JpegLm.Engine.Sampling;
 namespace JpegLm.Cli.Commands;
 
 /// <summary><c>jpeglm score</c>: per-token log-probabilities of a token sequence under a model.</summary>
-internal sealed class ScoreCommand : ICliCommand
+internal sealed class ScoreCommand : CliCommand
 {
-    public string Name => "score";
+    private readonly Option<string> _model = CliOptions.Required("--model", "DIR", "a folder with config.json and model.safetensors (Hugging Face Llama layout; F32/F16/BF16)");
+    private readonly Option<string> _tokens = CliOptions.Required("--tokens", "1,2,3,...", "the token ids, comma-separated (at least two)");
+    private readonly Option<bool> _json = CliOptions.Flag("--json", """print {"tokens":N,"meanNll":x,"logprobs":[...]} with N the number of tokens given""");
 
-    public string Summary => "log-probabilities of a token sequence under a model";
+    public ScoreCommand()
+        : base("score", "log-probabilities of a token sequence under a model", """
+            Prints ln p(tokens[i+1] | tokens[..i]) for every i and the mean NLL in nats.
 
-    public string Usage => """
-        jpeglm score --model DIR --tokens 1,2,3,... [--json]
-          DIR holds config.json and model.safetensors (Hugging Face Llama layout; F32/F16/BF16).
-          Prints ln p(tokens[i+1] | tokens[..i]) for every i and the mean NLL in nats.
-          --json prints {"tokens":N,"meanNll":x,"logprobs":[...]} with N the number of tokens given.
-        """;
-
-    public int Run(IReadOnlyList<string> args, TextWriter stdout, TextWriter stderr)
+            Example:
+              jpeglm score --model runs/small --tokens 256,17,300,42 --json
+            """)
     {
-        var a = new CliArgs(args, "json");
-        string dir = a.Required("model");
-        string list = a.Required("tokens");
-        bool json = a.Flag("json");
-        a.EnsureAllUsed(0);
+        Add(_model, _tokens, _json);
+    }
+
+    protected override int Run(ParseResult parsed, TextWriter stdout, TextWriter stderr)
+    {
+        string dir = parsed.Value(_model);
+        string list = parsed.Value(_tokens);
+        bool json = parsed.Value(_json);
         int[] tokens = ParseTokens(list);
         if (tokens.Length < 2)
         {
@@ -38,7 +41,7 @@ internal sealed class ScoreCommand : ICliCommand
         {
             model = HfCheckpoint.Load(dir, new CpuKernels());
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or SafetensorsFormatException or ArgumentException or System.Text.Json.JsonException)
+        catch (Exception e) when (e is ArgumentException || Program.IsBadInput(e))
         {
             stderr.WriteLine($"jpeglm score: cannot load model from {dir}: {e.Message}");
             return 1;

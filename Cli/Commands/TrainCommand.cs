@@ -1,53 +1,60 @@
+using System.CommandLine;
 using JpegLm.Cli.Pipeline;
-using JpegLm.Codec.Tokens;
 
 namespace JpegLm.Cli.Commands;
 
 /// <summary><c>jpeglm train</c>: trains a Llama model on token shards made by <c>jpeglm prepare</c>.</summary>
-internal sealed class TrainCommand : ICliCommand
+internal sealed class TrainCommand : CliCommand
 {
-    public string Name => "train";
+    /// <summary>The defaults of a request are the defaults of the options.</summary>
+    private static readonly TrainingRequest Defaults = new() { Data = "", ModelConfig = "", Out = "" };
 
-    public string Summary => "train a Llama model on prepared token shards (CPU or CUDA)";
+    private readonly Option<string> _data = CliOptions.Required("--data", "DATA", "token shards made by jpeglm prepare (train.tok, val.tok, profile.json, vocab.json)");
+    private readonly Option<string?> _modelConfig = CliOptions.Text("--model-config", "CFG", $"a Hugging Face LlamaConfig config.json, or a preset: {ModelPresets.Names} (required unless --resume)");
+    private readonly Option<string> _out = CliOptions.Required("--out", "RUN", "the run folder: config.json + model.safetensors (Hugging Face layout), trainer_state.safetensors, profile.json, vocab.json, loss.csv, loss.png");
+    private readonly Option<string> _device = CliOptions.Device();
+    private readonly Option<int> _steps = CliOptions.Number("--steps", Defaults.Steps, 1, int.MaxValue, "optimizer steps");
+    private readonly Option<int> _batchTokens = CliOptions.Number("--batch-tokens", Defaults.BatchTokens, 1, int.MaxValue, "tokens per step (batch = N / context)");
+    private readonly Option<int> _context = CliOptions.Number("--context", Defaults.SequenceLength, 8, 1 << 20, "tokens per sequence (documents are concatenated and cut, as in the paper)", "T");
+    private readonly Option<float> _lr = CliOptions.Number("--lr", Defaults.LearningRate, 1e-8f, 1f, "peak learning rate (linear warmup, cosine decay to LR/10)", "LR");
+    private readonly Option<int> _warmup = CliOptions.Number("--warmup", Defaults.WarmupSteps, 0, int.MaxValue, "warmup steps (at most a tenth of the run)");
+    private readonly Option<int> _valEvery = CliOptions.Number("--val-every", Defaults.ValidationInterval, 0, int.MaxValue, "validation loss every N steps (0: never)");
+    private readonly Option<int> _checkpointEvery = CliOptions.Number("--checkpoint-every", Defaults.CheckpointInterval, 0, int.MaxValue, "checkpoint every N steps (always at the end and on Ctrl-C)");
+    private readonly Option<ulong> _seed = CliOptions.Number("--seed", Defaults.Seed, 0UL, ulong.MaxValue, "weight-initialization and data seed", "S");
+    private readonly Option<bool> _resume = CliOptions.Flag("--resume", "continue RUN exactly where its last checkpoint stopped");
+    private readonly Option<string?> _structure = CliOptions.Text("--structure", "S",
+        "embed per-token structure ids beside the tokens: jpeg-scan-v1 (where the JPEG parser stands after each token: patch, block and coefficient, partial symbol); stored in config.json as jpeglm_structure, which Hugging Face's Llama ignores");
 
-    public string Usage => $"""
-        jpeglm train --data DATA --model-config CFG --out RUN [options]
-          --model-config CFG   a Hugging Face LlamaConfig config.json, or a preset: {ModelPresets.Names}
-          --device D           auto (CUDA when usable, else CPU; default), cpu or cuda
-          --steps N            optimizer steps (default 1000)
-          --batch-tokens N     tokens per step (batch = N / context; default 8192)
-          --context T          tokens per sequence (default 1024; documents are concatenated and cut, as in the paper)
-          --lr LR              peak learning rate (default 3e-4; linear warmup, cosine decay to LR/10)
-          --warmup N           warmup steps (default 100, at most a tenth of the run)
-          --val-every N        validation loss every N steps (default 50)
-          --checkpoint-every N checkpoint every N steps (default 200; always at the end and on Ctrl-C)
-          --seed S             weight-initialization and data seed (default 1337)
-          --resume             continue RUN exactly where its last checkpoint stopped
-        RUN receives config.json + model.safetensors (Hugging Face layout), trainer_state.safetensors,
-        profile.json, vocab.json, loss.csv and loss.png. Ctrl-C saves a checkpoint and exits cleanly.
-        Example: jpeglm train --data data/ --model-config small --out runs/small --steps 2000
-        """;
+    public TrainCommand()
+        : base("train", "train a Llama model on prepared token shards (CPU or CUDA)", """
+            Ctrl-C saves a checkpoint and exits cleanly.
 
-    public int Run(IReadOnlyList<string> args, TextWriter stdout, TextWriter stderr)
+            Example:
+              jpeglm train --data data/ --model-config small --out runs/small --steps 2000
+            """)
     {
-        var a = new CliArgs(args, "resume");
+        Add(_data, _modelConfig, _out, _device, _steps, _batchTokens, _context, _lr, _warmup, _valEvery, _checkpointEvery, _seed, _resume, _structure);
+    }
+
+    protected override int Run(ParseResult parsed, TextWriter stdout, TextWriter stderr)
+    {
         var request = new TrainingRequest
         {
-            Data = a.Required("data"),
-            ModelConfig = a.String("model-config") ?? "",
-            Out = a.Required("out"),
-            Device = a.String("device") ?? "auto",
-            Steps = a.Int("steps", 1000, 1),
-            BatchTokens = a.Int("batch-tokens", 8192, 1),
-            SequenceLength = a.Int("context", 1024, 8, 1 << 20),
-            LearningRate = (float)a.Double("lr", 3e-4, 1e-8, 1),
-            WarmupSteps = a.Int("warmup", 100, 0),
-            ValidationInterval = a.Int("val-every", 50, 0),
-            CheckpointInterval = a.Int("checkpoint-every", 200, 0),
-            Seed = (ulong)a.Long("seed", 1337, 0),
-            Resume = a.Flag("resume"),
+            Data = parsed.Value(_data),
+            ModelConfig = parsed.GetValue(_modelConfig) ?? "",
+            Out = parsed.Value(_out),
+            Device = parsed.Value(_device),
+            Steps = parsed.Value(_steps),
+            BatchTokens = parsed.Value(_batchTokens),
+            SequenceLength = parsed.Value(_context),
+            LearningRate = parsed.Value(_lr),
+            WarmupSteps = parsed.Value(_warmup),
+            ValidationInterval = parsed.Value(_valEvery),
+            CheckpointInterval = parsed.Value(_checkpointEvery),
+            Seed = parsed.Value(_seed),
+            Resume = parsed.Value(_resume),
+            Structure = parsed.GetValue(_structure),
         };
-        a.EnsureAllUsed(0);
         if (request.ModelConfig.Length == 0 && !request.Resume)
         {
             throw new UsageException("missing option --model-config");
@@ -71,11 +78,6 @@ internal sealed class TrainCommand : ICliCommand
         {
             TrainingRun.Execute(request, stdout, stderr, cancel.Token);
             return 0;
-        }
-        catch (Exception e) when (e is TokenFormatException or FileNotFoundException or DirectoryNotFoundException or IOException or System.Text.Json.JsonException or FormatException)
-        {
-            stderr.WriteLine($"jpeglm train: {e.Message}");
-            return 1;
         }
         finally
         {

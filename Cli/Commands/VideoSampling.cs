@@ -12,7 +12,7 @@ namespace JpegLm.Cli.Commands;
 internal static class VideoSampling
 {
     /// <summary>Samples <paramref name="count"/> videos per prompt (or unconditionally) and writes files and contact sheets.</summary>
-    public static int Run(string model, int count, string output, string? prompt, double ratio, SamplingOptions options, int maxTokens,
+    public static int Run(string model, int count, string output, string? prompt, double ratio, SamplingOptions options, int? maxTokens,
         bool unconstrained, string device, TextWriter stdout, TextWriter stderr)
     {
         List<string?> prompts = [];
@@ -30,7 +30,7 @@ internal static class VideoSampling
         }
         else
         {
-            stderr.WriteLine($"jpeglm sample: {prompt}: not a clip (.y4m, .h264, .264) or a folder of clips");
+            stderr.WriteLine($"jpeglm sample: {prompt}: not a clip (Y4M or H.264) or a folder of clips");
             return 1;
         }
 
@@ -41,7 +41,7 @@ internal static class VideoSampling
         }
 
         using var session = new AvcSamplingSession(model, device, stderr);
-        options = options with { MaxNewTokens = maxTokens > 0 ? maxTokens : session.DefaultMaxTokens };
+        options = options with { MaxNewTokens = maxTokens ?? session.DefaultMaxTokens };
         Directory.CreateDirectory(output);
         int valid = 0, total = 0, corrupt = 0, slices = 0;
         foreach (string? clip in prompts)

@@ -1,6 +1,7 @@
 using JpegLm.Codec.Avc;
 using JpegLm.Codec.Avc.Encoder;
 using JpegLm.Codec.Imaging;
+using JpegLm.Codec.IO;
 using JpegLm.Codec.Tokens;
 using JpegLm.Engine.Kernels;
 using JpegLm.Engine.Model;
@@ -53,8 +54,14 @@ internal sealed class AvcSamplingSession : IDisposable
     /// <summary>Macroblocks per picture.</summary>
     public int MacroblocksPerFrame => ((Profile.Width + 15) / 16) * ((Profile.Height + 15) / 16);
 
-    /// <summary>A generous cap on new tokens: 24 per macroblock of every frame (a QP-37 macroblock slice is ~10 bytes).</summary>
-    public int DefaultMaxTokens => Math.Max(1024, Profile.Frames * MacroblocksPerFrame * 24);
+    /// <summary>New tokens allowed per macroblock of every frame by default (a QP-37 macroblock slice is ~10 bytes).</summary>
+    public const int TokensPerMacroblock = 24;
+
+    /// <summary>The least default cap on new tokens.</summary>
+    public const int MinMaxTokens = 1024;
+
+    /// <summary>A generous cap on new tokens: <see cref="TokensPerMacroblock"/> per macroblock of every frame, at least <see cref="MinMaxTokens"/>.</summary>
+    public int DefaultMaxTokens => Math.Max(MinMaxTokens, Profile.Frames * MacroblocksPerFrame * TokensPerMacroblock);
 
     /// <summary>Samples that ran out of budget before ending validly and were drawn again (constrained mode).</summary>
     public int Redrawn { get; private set; }
@@ -66,8 +73,7 @@ internal sealed class AvcSamplingSession : IDisposable
     public byte[] TokenBytesOfFile(string path)
     {
         byte[] stream;
-        string ext = Path.GetExtension(path).ToUpperInvariant();
-        if (ext == ".Y4M")
+        if (MediaKind.Detect(path) == MediaKind.Y4m)
         {
             using var reader = new Y4mReader(File.OpenRead(path));
             stream = VideoCorpus.EncodeClip(reader, Profile);
@@ -93,8 +99,12 @@ internal sealed class AvcSamplingSession : IDisposable
         return Profile.ToTokenBytes(stream);
     }
 
-    /// <summary>Whether <paramref name="path"/> names a clip this session can read as a prompt.</summary>
-    public static bool IsClip(string path) => Path.GetExtension(path).ToUpperInvariant() is ".Y4M" or ".H264" or ".264" or ".26L" or ".JSV";
+    /// <summary>Whether <paramref name="path"/> holds a clip this session can read as a prompt: Y4M or H.264, by content (then extension).</summary>
+    public static bool IsClip(string path)
+    {
+        MediaKind? kind = MediaKind.Detect(path);
+        return kind == MediaKind.Y4m || kind == MediaKind.H264;
+    }
 
     /// <summary>
     /// The first round(ratio · pictures) pictures of a stream's token bytes: cut just before the start code of

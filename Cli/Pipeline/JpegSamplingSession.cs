@@ -62,8 +62,14 @@ internal sealed class JpegSamplingSession : IImageGenerator
     /// <summary>Per-sample structure annotators for a model with structure fields; null for a plain Llama.</summary>
     public Func<ITokenAnnotator>? Annotators { get; }
 
-    /// <summary>A generous cap on new tokens: 128 per patch (a token is at least one byte).</summary>
-    public int DefaultMaxTokens => Math.Max(512, Grammar.IntervalCount * 128);
+    /// <summary>New tokens allowed per patch by default (a token is at least one byte).</summary>
+    public const int TokensPerPatch = 128;
+
+    /// <summary>The least default cap on new tokens, for profiles with few patches.</summary>
+    public const int MinMaxTokens = 512;
+
+    /// <summary>A generous cap on new tokens: <see cref="TokensPerPatch"/> per patch, at least <see cref="MinMaxTokens"/>.</summary>
+    public int DefaultMaxTokens => Math.Max(MinMaxTokens, Grammar.IntervalCount * TokensPerPatch);
 
     /// <summary>Constrained samples that ran out of tokens before completing and were drawn again (with a new seed).</summary>
     public int Redrawn { get; private set; }

@@ -6,7 +6,7 @@ namespace JpegLm.Codec.Avc;
 /// slice (0-based slice index in stream order), macroblock address and byte offset in the stream,
 /// each -1 where unknown.
 /// </summary>
-public sealed class AvcFormatException : Exception
+public sealed class AvcFormatException : FormatException
 {
     /// <summary>Creates an exception with no position.</summary>
     public AvcFormatException()

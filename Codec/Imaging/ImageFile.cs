@@ -10,32 +10,31 @@ namespace JpegLm.Codec.Imaging;
 public static class ImageFile
 {
     /// <summary>Extensions <see cref="Load"/> is meant for (lower case, with the dot), for folder walks.</summary>
-    public static IReadOnlySet<string> InputExtensions { get; } = new HashSet<string>(StringComparer.OrdinalIgnoreCase)
-    {
-        ".png", ".ppm", ".pgm", ".pnm", ".jpg", ".jpeg", ".jfif",
-    };
+    public static IReadOnlySet<string> InputExtensions => MediaKind.StillImageExtensions;
 
     /// <summary>Decodes image bytes of any supported format.</summary>
     /// <exception cref="ImageFormatException">PNG/PNM malformed, or an unknown format.</exception>
     /// <exception cref="JpegFormatException">JPEG malformed.</exception>
     public static PixelImage Decode(ReadOnlySpan<byte> bytes, long maxPixels = PngCodec.DefaultMaxPixels)
     {
-        if (PngCodec.IsPng(bytes))
+        // The kind comes from content only: a still image named anything is still read right.
+        MediaKind? kind = MediaKind.FromContent(bytes);
+        if (kind == MediaKind.Png)
         {
             return PngCodec.Read(bytes, maxPixels);
         }
 
-        if (PnmCodec.IsPnm(bytes))
+        if (kind == MediaKind.Ppm || kind == MediaKind.Pgm)
         {
             return PnmCodec.Read(bytes, maxPixels);
         }
 
-        if (bytes.Length >= 2 && bytes[0] == 0xFF && bytes[1] == 0xD8)
+        if (kind == MediaKind.Jpeg)
         {
             return JpegDecoder.Decode(bytes, new JpegDecoderOptions { MaxPixels = maxPixels });
         }
 
-        throw new ImageFormatException("unknown image format (expected PNG, PGM/PPM or JPEG)", 0);
+        throw new ImageFormatException($"unknown image format{(kind == null ? "" : $" ({kind.Name})")} (expected PNG, PGM/PPM or JPEG)", 0);
     }
 
     /// <summary>Reads and decodes the image at <paramref name="path"/>.</summary>

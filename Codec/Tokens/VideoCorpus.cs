@@ -1,5 +1,6 @@
 using JpegLm.Codec.Avc.Encoder;
 using JpegLm.Codec.Imaging;
+using JpegLm.Codec.IO;
 
 namespace JpegLm.Codec.Tokens;
 
@@ -13,9 +14,9 @@ namespace JpegLm.Codec.Tokens;
 /// </summary>
 public static class VideoCorpus
 {
-    /// <summary>Y4M files under <paramref name="directory"/> (recursive), sorted by ordinal path.</summary>
+    /// <summary>Y4M files under <paramref name="directory"/> (recursive, by the extension in <see cref="MediaKind"/>), sorted by ordinal path.</summary>
     public static IReadOnlyList<string> FindClips(string directory)
-        => [.. Directory.EnumerateFiles(directory, "*.y4m", SearchOption.AllDirectories).Order(StringComparer.Ordinal)];
+        => [.. Directory.EnumerateFiles(directory, "*", SearchOption.AllDirectories).Where(p => MediaKind.FromExtension(p) == MediaKind.Y4m).Order(StringComparer.Ordinal)];
 
     /// <summary>Encodes one clip as the profile's canonical H.264 stream (reads only the frames it needs).</summary>
     public static byte[] EncodeClip(Y4mReader reader, AvcProfile profile)

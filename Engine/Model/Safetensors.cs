@@ -18,7 +18,7 @@ public sealed record SafetensorsEntry(string Name, string DType, long[] Shape, l
 }
 
 /// <summary>A safetensors format error, with the file and byte offset.</summary>
-public sealed class SafetensorsFormatException(string message) : Exception(message);
+public sealed class SafetensorsFormatException(string message) : FormatException(message);
 
 /// <summary>
 /// Reads and writes the safetensors format: an 8-byte little-endian header length, a JSON header mapping
@@ -51,6 +51,11 @@ public sealed class SafetensorsFile : IDisposable
         var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read);
         try
         {
+            if (stream.Length < 8)
+            {
+                throw new SafetensorsFormatException($"{path}: byte 0: {stream.Length} bytes, too short for the 8-byte header length");
+            }
+
             Span<byte> lengthBytes = stackalloc byte[8];
             stream.ReadExactly(lengthBytes);
             long headerLength = BinaryPrimitives.ReadInt64LittleEndian(lengthBytes);
@@ -100,7 +105,7 @@ public sealed class SafetensorsFile : IDisposable
 
                     entries[name] = entry;
                 }
-                catch (Exception e) when (e is InvalidOperationException or NullReferenceException or FormatException)
+                catch (Exception e) when (e is InvalidOperationException or NullReferenceException or (FormatException and not SafetensorsFormatException))
                 {
                     throw new SafetensorsFormatException($"{path}: tensor {name}: malformed header entry ({e.Message})");
                 }

@@ -14,7 +14,7 @@ public class AvcCommandsTests
         string dir = TestPaths.NewTempDirectory();
         string output = Path.Combine(dir, "out.yuv");
         var stdout = new StringWriter();
-        Assert.Equal(0, Program.Run(["decode-avc", Stream("pan_kodim01"), output], stdout, new StringWriter()));
+        Assert.Equal(0, Program.Run(["decode", Stream("pan_kodim01"), output], stdout, new StringWriter()));
 #pragma warning disable CA5351 // MD5 is the golden files' checksum, not a security measure
         string md5 = Convert.ToHexStringLower(MD5.HashData(File.ReadAllBytes(output)));
 #pragma warning restore CA5351
@@ -27,7 +27,7 @@ public class AvcCommandsTests
     public void Decode_avc_writes_y4m_with_a_header_and_frame_markers()
     {
         string output = Path.Combine(TestPaths.NewTempDirectory(), "out.y4m");
-        Assert.Equal(0, Program.Run(["decode-avc", Stream("diag_kodim23"), output], new StringWriter(), new StringWriter()));
+        Assert.Equal(0, Program.Run(["decode", Stream("diag_kodim23"), output], new StringWriter(), new StringWriter()));
         byte[] data = File.ReadAllBytes(output);
         string header = System.Text.Encoding.ASCII.GetString(data, 0, 40);
         Assert.StartsWith("YUV4MPEG2 W256 H144", header);
@@ -49,15 +49,15 @@ public class AvcCommandsTests
 
         File.WriteAllBytes(input, data);
         var stderr = new StringWriter();
-        Assert.Equal(1, Program.Run(["decode-avc", input, Path.Combine(dir, "o.yuv")], new StringWriter(), stderr));
+        Assert.Equal(1, Program.Run(["decode", input, Path.Combine(dir, "o.yuv")], new StringWriter(), stderr));
         Assert.Contains("frame", stderr.ToString());
         Assert.Contains("byte offset", stderr.ToString());
         Assert.False(File.Exists(Path.Combine(dir, "o.yuv")));
-        Assert.Equal(0, Program.Run(["decode-avc", input, Path.Combine(dir, "o.yuv"), "--tolerant"], new StringWriter(), stderr));
+        Assert.Equal(0, Program.Run(["decode", input, Path.Combine(dir, "o.yuv"), "--tolerant"], new StringWriter(), stderr));
         Assert.Contains("concealed slice", stderr.ToString());
 
         var json = new StringWriter();
-        Assert.Equal(1, Program.Run(["check-avc", input, "--json"], json, new StringWriter()));
+        Assert.Equal(1, Program.Run(["check", input, "--json"], json, new StringWriter()));
         using JsonDocument doc = JsonDocument.Parse(json.ToString());
         Assert.False(doc.RootElement.GetProperty("valid").GetBoolean());
         JsonElement first = doc.RootElement.GetProperty("corrupt")[0];
@@ -69,8 +69,22 @@ public class AvcCommandsTests
     public void Check_avc_json_reports_a_valid_stream_and_its_patch_count()
     {
         var stdout = new StringWriter();
-        Assert.Equal(0, Program.Run(["check-avc", Stream("pan_kodim01"), "--json"], stdout, new StringWriter()));
+        Assert.Equal(0, Program.Run(["check", Stream("pan_kodim01"), "--json"], stdout, new StringWriter()));
         Assert.Equal("{\"codec\":\"avc\",\"valid\":true,\"patchCount\":2160,\"corrupt\":[]}", stdout.ToString().Trim());
+    }
+
+    [Fact]
+    public void Check_recognises_an_h264_stream_named_jsv_or_anything()
+    {
+        string dir = TestPaths.NewTempDirectory();
+        foreach (string name in new[] { "clip.jsv", "clip.dat" })
+        {
+            string path = Path.Combine(dir, name);
+            File.Copy(Stream("pan_kodim01"), path);
+            var stdout = new StringWriter();
+            Assert.Equal(0, Program.Run(["check", path], stdout, new StringWriter()));
+            Assert.Contains("valid, 2160 slices", stdout.ToString());
+        }
     }
 
     [Fact]
@@ -79,8 +93,8 @@ public class AvcCommandsTests
         string dir = TestPaths.NewTempDirectory();
         string input = Path.Combine(dir, "garbage.264");
         File.WriteAllBytes(input, [1, 2, 3, 4, 5]);
-        Assert.Equal(2, Program.Run(["check-avc", input], new StringWriter(), new StringWriter()));
-        Assert.Equal(2, Program.Run(["check-avc", Path.Combine(dir, "absent.264")], new StringWriter(), new StringWriter()));
-        Assert.Equal(2, Program.Run(["check-avc"], new StringWriter(), new StringWriter()));
+        Assert.Equal(2, Program.Run(["check", input], new StringWriter(), new StringWriter()));
+        Assert.Equal(2, Program.Run(["check", Path.Combine(dir, "absent.264")], new StringWriter(), new StringWriter()));
+        Assert.Equal(2, Program.Run(["check"], new StringWriter(), new StringWriter()));
     }
 }

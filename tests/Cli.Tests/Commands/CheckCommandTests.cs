@@ -66,7 +66,7 @@ public class CheckCommandTests
     [Fact]
     public void Bench_tokens_runs_on_the_committed_files()
     {
-        (int code, string output, string err) = Run("bench-tokens", TestPaths.Data("tokens"), "--vocab", "300", "--passes", "1");
+        (int code, string output, string err) = Run("bench", "tokens", TestPaths.Data("tokens"), "--vocab", "300", "--passes", "1");
         Assert.True(code == 0, err);
         Assert.Contains("MB/s", output, StringComparison.Ordinal);
         Assert.Contains("tokens/image", output, StringComparison.Ordinal);

@@ -89,16 +89,46 @@ public class DecodeCommandTests
     }
 
     [Fact]
-    public void H264_input_is_handed_to_the_avc_decoder()
+    public void A_missing_h264_stream_is_bad_input_not_an_unknown_kind()
     {
         string dir = TestPaths.NewTempDirectory();
-        var direct = new StringWriter();
-        var viaDecode = new StringWriter();
-        int expected = Program.Run(["decode-avc", Path.Combine(dir, "missing.264"), Path.Combine(dir, "a.yuv")], new StringWriter(), direct);
-        int actual = Program.Run(["decode", Path.Combine(dir, "missing.264"), Path.Combine(dir, "b.yuv")], new StringWriter(), viaDecode);
-        Assert.Equal(expected, actual);
-        Assert.DoesNotContain("unknown input kind", viaDecode.ToString());
-        Assert.NotEqual(0, actual);
+        var stderr = new StringWriter();
+        Assert.Equal(1, Program.Run(["decode", Path.Combine(dir, "missing.264"), Path.Combine(dir, "b.yuv")], new StringWriter(), stderr));
+        Assert.DoesNotContain("unknown input kind", stderr.ToString());
+    }
+
+    [Fact]
+    public void An_h264_stream_with_an_odd_extension_is_recognised_by_its_start_code()
+    {
+        string dir = TestPaths.NewTempDirectory();
+        string input = Path.Combine(dir, "x.avc"), odd = Path.Combine(dir, "clip.bin");
+        File.Copy(TestPaths.Data("avc", "x264", "pan_kodim01.264"), input);
+        File.Copy(input, odd);
+        var stdout = new StringWriter();
+        Assert.Equal(0, Program.Run(["decode", input, Path.Combine(dir, "a.yuv")], stdout, new StringWriter()));
+        Assert.Contains("15 frames", stdout.ToString());
+        Assert.Equal(0, Program.Run(["decode", odd, Path.Combine(dir, "b.yuv")], new StringWriter(), new StringWriter()));
+        Assert.Equal(File.ReadAllBytes(Path.Combine(dir, "a.yuv")), File.ReadAllBytes(Path.Combine(dir, "b.yuv")));
+
+        // The two codecs' output kinds and options do not mix.
+        Assert.Equal(2, Program.Run(["decode", input, Path.Combine(dir, "c.png")], new StringWriter(), new StringWriter()));
+        Assert.Equal(2, Program.Run(["decode", input, Path.Combine(dir, "c.yuv"), "--tables", input], new StringWriter(), new StringWriter()));
+    }
+
+    [Fact]
+    public void A_png_named_jpg_is_told_apart_by_content()
+    {
+        string dir = TestPaths.NewTempDirectory();
+        string fake = Path.Combine(dir, "photo.jpg");
+        File.WriteAllBytes(fake, PngCodec.Write(SyntheticImages.Make(24, 16, 1, 0)));
+        var stderr = new StringWriter();
+        Assert.Equal(2, Program.Run(["decode", fake, Path.Combine(dir, "o.png")], new StringWriter(), stderr));
+        Assert.Contains("a PNG file", stderr.ToString());
+
+        // encode reads it as the PNG it is, whatever its name.
+        var stdout = new StringWriter();
+        Assert.Equal(0, Program.Run(["encode", fake, Path.Combine(dir, "real.jpg")], stdout, new StringWriter()));
+        Assert.Contains("24x16", stdout.ToString());
     }
 
     [Theory]
