@@ -16,7 +16,7 @@ internal sealed class SampleCommand : CliCommand
     private static readonly SamplingOptions Defaults = new();
 
     private readonly Option<string> _model = CliOptions.Required("--model", "RUN", "the run folder written by jpeglm train");
-    private readonly Option<int> _count = CliOptions.Number("--count", 4, 1, 4096, "samples per prompt (or unconditional samples)");
+    private readonly Option<int> _count = CliOptions.Number("--count", 4, 1, 1_000_000, "samples per prompt (or unconditional samples); drawn in batches that fit the memory budget");
     private readonly Option<string> _out = CliOptions.Required("--out", "DIR", "where the samples and contact sheets go");
     private readonly Option<string?> _prompt = CliOptions.Text("--prompt", "P", "an image, or a folder of images (each is one prompt); video runs take clips (Y4M or H.264) or a folder of them; omitted: unconditional");
     private readonly Option<double> _promptRatio = CliOptions.Number("--prompt-ratio", 0.5, 0, 1, "keep the first round(R x patches) restart intervals of each prompt; for video, the first round(R x frames) frames", "R");
@@ -94,33 +94,29 @@ internal sealed class SampleCommand : CliCommand
             return 1;
         }
 
-        using var session = new JpegSamplingSession(model, device, stderr);
+        using IImageGenerator session = ImageGenerators.Open(model, device, stderr);
         options = options with { MaxNewTokens = maxTokens ?? session.DefaultMaxTokens };
         Directory.CreateDirectory(output);
         int valid = 0, total = 0, corruptPatches = 0, patches = 0;
-        int scale = Math.Max(1, 128 / Math.Max(session.Profile.Width, session.Profile.Height));
+        int scale = Math.Max(1, 128 / Math.Max(session.Width, session.Height));
         foreach ((string name, PixelImage? image) in prompts)
         {
             byte[] promptBytes = [];
-            int promptPatches = 0, allPatches = session.Grammar.IntervalCount;
+            int promptUnits = 0, allUnits = 0;
             if (image != null)
             {
-                promptBytes = JpegTokenStreams.PromptPrefix(session.Profile, session.TokenBytesOf(image), ratio, out promptPatches, out allPatches);
+                promptBytes = session.PromptOf(session.TokenBytesOf(image), ratio, out promptUnits, out allUnits, out _);
             }
 
-            IReadOnlyList<JpegSample> samples = session.Complete(promptBytes, count, options, !unconstrained);
-            var row = new List<PixelImage>();
-            if (image != null)
-            {
-                row.Add(session.Picture(promptBytes));
-            }
-
+            var bar = count > 16 ? new ConsoleProgress(stderr, count, "samples") : null;
+            IReadOnlyList<JpegSample> samples = session.Complete(promptBytes, count, options, !unconstrained, done => bar?.Report(done));
+            var pictures = new List<PixelImage>();
             for (int i = 0; i < samples.Count; i++)
             {
                 JpegSample s = samples[i];
-                string file = Path.Combine(output, $"{name}-{i}.jpg");
+                string file = Path.Combine(output, $"{name}-{i}{session.FileExtension}");
                 AtomicFile.WriteAllBytes(file, s.File);
-                row.Add(s.Image);
+                pictures.Add(s.Image);
                 total++;
                 valid += s.Valid ? 1 : 0;
                 corruptPatches += s.CorruptPatches;
@@ -128,15 +124,18 @@ internal sealed class SampleCommand : CliCommand
                 stdout.WriteLine($"{file}: {(s.Valid ? "valid" : $"CORRUPT ({s.CorruptPatches}/{s.Patches} patches)")}, {s.File.Length} bytes, stopped by {s.Reason}");
             }
 
+            // One row per prompt (prompt | samples | original), wrapped every 16 samples so large counts stay viewable.
+            var rows = pictures.Chunk(16).Select(chunk => new List<PixelImage>(chunk)).ToList();
             if (image != null)
             {
-                row.Add(ImageCorpus.FitToProfile(image, session.Profile));
+                rows[0].Insert(0, session.Picture(promptBytes));
+                rows[0].Add(ImageGenerators.Fit(session.Profile, image));
             }
 
-            ImageFile.Save(Path.Combine(output, $"{name}-sheet.png"), ContactSheet.Compose([row], gap: 4, scale: scale));
+            ImageFile.Save(Path.Combine(output, $"{name}-sheet.png"), ContactSheet.Compose([.. rows.Select(r => (IReadOnlyList<PixelImage>)r)], gap: 4, scale: rows.Count > 4 ? 1 : scale));
             if (image != null)
             {
-                stdout.WriteLine($"{name}: prompt = first {promptPatches} of {allPatches} patches");
+                stdout.WriteLine($"{name}: prompt = first {promptUnits} of {allUnits} {(session.Profile is PixelProfile ? "pixel rows" : "patches")}");
             }
         }
 

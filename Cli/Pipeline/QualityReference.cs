@@ -10,7 +10,7 @@ namespace JpegLm.Cli.Pipeline;
 /// <param name="Name">What the set is (a model's samples, a calibration set).</param>
 /// <param name="Count">Images in the set (n; Fréchet distances depend on it).</param>
 /// <param name="Frechet">FD-classifier: Fréchet distance to the held-out images in the classifier's feature space.</param>
-/// <param name="Kernel">KD-classifier: unbiased kernel distance (KID-style, cubic kernel) to the held-out images, ×1000.</param>
+/// <param name="Kernel">KD-classifier: unbiased kernel distance (KID-style, cubic kernel) to the held-out images, ×1000 (features scaled to unit RMS over the held-out set, as for FD).</param>
 /// <param name="MeanConfidence">Mean of the classifier's top class probability.</param>
 /// <param name="ClassEntropy">Entropy of the mean class distribution in bits (diversity; log2(10) = 3.32 is uniform over classes).</param>
 /// <param name="ClassMatch">Fraction classified as their expected class (completions: the prompt's class), when labels are given.</param>
@@ -38,6 +38,7 @@ internal sealed class QualityReference
     private readonly float[] _trainPixels01;
     private readonly float _testNearestMedian;
     private readonly float _testNearestP01;
+    private readonly float _featureScale = 1f;
 
     private QualityReference(string data, CodecProfile profile, LabelledImages train, LabelledImages test, ImageClassifier classifier)
     {
@@ -47,6 +48,16 @@ internal sealed class QualityReference
         Test = test;
         Classifier = classifier;
         TestAccuracy = classifier.Accuracy(test.Pixels, test.Labels);
+        // Features are scaled once so the held-out set's have unit root-mean-square: the cubic kernel of KD then works on
+        // numbers of order one, and FD is in those units too (both stay comparable across runs measured with this reference).
+        (float[] raw, _) = RawFeatures(test.Pixels, test.Count);
+        double squares = 0;
+        foreach (float f in raw)
+        {
+            squares += f * f;
+        }
+
+        _featureScale = (float)(1 / Math.Sqrt(Math.Max(1e-12, squares / raw.Length)));
         (_testFeatures, _) = Features(test.Pixels, test.Count);
         _kernelFeatures = _testFeatures[..(Math.Min(KernelReferenceCount, test.Count) * classifier.FeatureSize)];
         _trainPixels01 = ToUnit(train.Pixels);
@@ -151,6 +162,17 @@ internal sealed class QualityReference
     }
 
     private (float[] Features, float[] Probabilities) Features(ReadOnlySpan<byte> pixels, int count)
+    {
+        (float[] features, float[] probs) = RawFeatures(pixels, count);
+        for (int i = 0; i < features.Length; i++)
+        {
+            features[i] *= _featureScale;
+        }
+
+        return (features, probs);
+    }
+
+    private (float[] Features, float[] Probabilities) RawFeatures(ReadOnlySpan<byte> pixels, int count)
     {
         float[] features = new float[count * Classifier.FeatureSize], probs = new float[count * Classifier.Classes];
         Classifier.Evaluate(pixels, count, features, probs);

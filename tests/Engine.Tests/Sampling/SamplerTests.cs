@@ -72,6 +72,20 @@ public class SamplerTests
         Assert.NotEqual(a[0].Tokens, new Sampler(model).Generate([5], options with { Seed = 5 })[0].Tokens);
     }
 
+    [Fact]
+    public void A_large_count_is_drawn_in_batches_that_fit_the_memory_budget_and_batching_changes_nothing()
+    {
+        using LlamaModel model = NewModel();
+        var options = new SamplingOptions { Temperature = 1.2f, MaxNewTokens = 10, Samples = 10, Seed = 3 };
+        long perSample = Sampler.BytesPerSample(model.Config, 1, 11);
+        var done = new List<int>();
+        var batched = new Sampler(model).Generate([5], options with { MemoryBudgetBytes = 3 * perSample }, samplesDone: done.Add);
+        Assert.Equal([3, 6, 9, 10], done);
+        var whole = new Sampler(model).Generate([5], options);
+        Assert.Equal(whole.Select(s => s.Tokens), batched.Select(s => s.Tokens));
+        Assert.Equal(10, batched.Select(s => string.Join(',', s.Tokens)).Distinct().Count());
+    }
+
     private sealed class EvenTokensOnly : ITokenConstraint
     {
         public List<int> Seen { get; } = [];
