@@ -6,6 +6,7 @@ using JpegLm.Cli.Pipeline;
 using JpegLm.Cli.Reporting;
 using JpegLm.Codec.Imaging;
 using JpegLm.Codec.IO;
+using JpegLm.Codec.Jpeg;
 using JpegLm.Codec.Tokens;
 using JpegLm.Engine.Sampling;
 
@@ -47,11 +48,12 @@ internal sealed class DemoCommand : CliCommand
         ulong seed = parsed.Value(_seed);
         var clock = System.Diagnostics.Stopwatch.StartNew();
 
-        // 1. Data: deterministic synthetic images under a small grey profile, one patch per 8x8 MCU (16 patches).
+        // 1. Data: deterministic synthetic images whose lower half follows from the upper half (vertical bars,
+        // ramps), under a small grey profile with one patch per 8x8 MCU (16 patches).
         JpegProfile profile = JpegProfile.Standard("demo-32-q50-grey", 32, 32, 50, JpegProfile.Grey, 1);
         string data = Path.Combine(output, "data");
         stdout.WriteLine($"[1/4] making {images} synthetic 32x32 images and preparing token shards in {data}");
-        CorpusResult corpus = ImageCorpus.Encode(images, i => $"synthetic#{i}", i => SyntheticImages.Make(32, 32, seed, i), profile, Environment.ProcessorCount);
+        CorpusResult corpus = ImageCorpus.Encode(images, i => $"synthetic#{i}", i => SyntheticImages.MakeContinuable(32, 32, seed, i), profile, Environment.ProcessorCount);
         DatasetPreparationResult prepared = DatasetPreparer.Prepare(corpus.Files, profile, data, new DatasetPreparationOptions
         {
             VocabularySize = 320,
@@ -63,9 +65,9 @@ internal sealed class DemoCommand : CliCommand
         stdout.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"      {docs} images, {prepared.TokenBytes} JPEG bytes -> {tokens} tokens ({tokens / (double)docs:F0} per image), vocabulary {prepared.Vocabulary.Size}"));
 
-        // 2. Train a tiny model with a wall-clock cap.
+        // 2. Train a tiny model with a wall-clock cap; it sees where the JPEG parser stands after every token.
         string runPath = Path.Combine(output, "run");
-        stdout.WriteLine($"[2/4] training a tiny Llama (4 x 128) for at most {minutes} minutes");
+        stdout.WriteLine($"[2/4] training a tiny Llama (4 x 128, {JpegScanStructure.Name} structure embeddings) for at most {minutes} minutes");
         using var cancel = new CancellationTokenSource(TimeSpan.FromMinutes(minutes));
         TrainingOutcome outcome = TrainingRun.Execute(new TrainingRequest
         {
@@ -81,36 +83,50 @@ internal sealed class DemoCommand : CliCommand
             ValidationInterval = 50,
             CheckpointInterval = 0,
             Seed = seed,
+            Structure = JpegScanStructure.Name,
         }, stdout, stderr, cancel.Token);
 
-        // 3. Prompted completions of held-out images, and unconditional samples.
-        stdout.WriteLine("[3/4] sampling: half-image prompts (grammar-constrained) and unconditional samples");
+        // 3. Completions of held-out images (never trained on), their error against the truth next to the trivial
+        // fills, and unconditional samples.
+        stdout.WriteLine($"[3/4] sampling: {HeldOutPrompts} held-out half-image prompts and unconditional samples (grammar-constrained)");
         string samplesDir = Path.Combine(output, "samples");
         Directory.CreateDirectory(samplesDir);
-        using var session = new JpegSamplingSession(runPath, device, stderr);
-        var options = new SamplingOptions { Temperature = 1.0f, TopK = 0, TopP = 0.95f, MaxNewTokens = session.DefaultMaxTokens, Seed = seed };
+        using IImageGenerator session = ImageGenerators.Open(runPath, device, stderr);
+        var options = new SamplingOptions { Temperature = Temperature, TopK = 0, TopP = 1f, MaxNewTokens = session.DefaultMaxTokens, Seed = seed };
         var rows = new List<IReadOnlyList<PixelImage>>();
         int valid = 0, total = 0;
-        double psnr = 0;
-        int psnrCount = 0;
-        for (int p = 0; p < 6; p++)
+        double[] mae = new double[3]; // model, prompt mean, grey
+        for (int p = 0; p < HeldOutPrompts; p++)
         {
-            PixelImage original = SyntheticImages.Make(32, 32, seed, images + 1000 + p);
-            byte[] prefix = JpegTokenStreams.PromptPrefix(profile, session.TokenBytesOf(original), 0.5, out _, out _);
-            IReadOnlyList<JpegSample> samples = session.Complete(prefix, 4, options with { Seed = seed + (ulong)p }, constrained: true);
-            var row = new List<PixelImage> { session.Picture(prefix) };
+            PixelImage original = ImageGenerators.Fit(profile, SyntheticImages.MakeContinuable(32, 32, seed, images + 1000 + p));
+            byte[] tokenBytes = session.TokenBytesOf(original);
+            PixelImage truth = session.Picture(tokenBytes).ToGray(); // the original after the profile's own round trip
+            byte[] prefix = session.PromptOf(tokenBytes, 0.5, out _, out _, out int firstFree);
+            int count = p < SheetRows ? 4 : 1;
+            IReadOnlyList<JpegSample> samples = session.Complete(prefix, count, options with { Seed = seed + (ulong)p }, constrained: true);
+            PixelImage meanFill = FillBelow(truth, firstFree, MeanAbove(truth, firstFree));
+            mae[0] += QualityEvaluation.MeanAbsoluteError(samples[0].Image.ToGray(), truth, firstFree);
+            mae[1] += QualityEvaluation.MeanAbsoluteError(meanFill, truth, firstFree);
+            mae[2] += QualityEvaluation.MeanAbsoluteError(FillBelow(truth, firstFree, 128), truth, firstFree);
             for (int i = 0; i < samples.Count; i++)
             {
-                AtomicFile.WriteAllBytes(Path.Combine(samplesDir, $"prompt{p}-{i}.jpg"), samples[i].File);
-                row.Add(samples[i].Image);
                 valid += samples[i].Valid ? 1 : 0;
                 total++;
-                psnr += Math.Min(60, ImageMetrics.Psnr(ImageCorpus.FitToProfile(original, profile), ImageCorpus.FitToProfile(samples[i].Image, profile), 0, 16, 32, 16));
-                psnrCount++;
+                if (p < SheetRows)
+                {
+                    AtomicFile.WriteAllBytes(Path.Combine(samplesDir, $"prompt{p}-{i}.jpg"), samples[i].File);
+                }
             }
 
-            row.Add(ImageCorpus.FitToProfile(original, profile));
-            rows.Add(row);
+            if (p < SheetRows)
+            {
+                rows.Add([session.Picture(prefix), .. samples.Select(s => s.Image), meanFill, truth]);
+            }
+        }
+
+        for (int i = 0; i < mae.Length; i++)
+        {
+            mae[i] /= HeldOutPrompts;
         }
 
         IReadOnlyList<JpegSample> free = session.Complete([], 8, options with { Seed = seed + 99 }, constrained: true);
@@ -130,38 +146,82 @@ internal sealed class DemoCommand : CliCommand
         ImageFile.Save(Path.Combine(output, "completions.png"), ContactSheet.Compose(rows, gap: 4, scale: 4));
         ImageFile.Save(Path.Combine(output, "unconditional.png"), ContactSheet.Compose([free.Select(s => s.Image).ToList(), loose.Select(s => s.Image).ToList()], gap: 4, scale: 4));
         File.Copy(Path.Combine(runPath, "loss.png"), Path.Combine(output, "loss.png"), overwrite: true);
-        string html = Page(profile, prepared, docs, tokens, outcome, valid, total, looseValid, loose.Count, looseCorrupt, loosePatches, psnrCount > 0 ? psnr / psnrCount : 0, clock.Elapsed);
+        var figures = new DemoFigures(docs, tokens, valid, total, looseValid, loose.Count, looseCorrupt, loosePatches, mae[0], mae[1], mae[2], clock.Elapsed);
+        string html = Page(profile, prepared, outcome, figures);
         AtomicFile.WriteAllBytes(Path.Combine(output, "index.html"), Encoding.UTF8.GetBytes(html));
         stdout.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"done in {clock.Elapsed.TotalMinutes:F1} min: loss {outcome.FirstLoss:F3} -> {outcome.LastLoss:F3}; constrained samples valid {valid}/{total}; unconstrained {looseValid}/{loose.Count}"));
+        stdout.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"completed lower halves of {HeldOutPrompts} held-out images, mean absolute error: model {mae[0]:F1}, prompt-mean fill {mae[1]:F1}, grey fill {mae[2]:F1}"));
         stdout.WriteLine($"open {Path.GetFullPath(Path.Combine(output, "index.html"))}");
         return valid == total ? 0 : 1;
     }
 
-    private static string Page(JpegProfile profile, DatasetPreparationResult prepared, long docs, long tokens, TrainingOutcome outcome,
-        int valid, int total, int looseValid, int looseTotal, int looseCorrupt, int loosePatches, double psnr, TimeSpan elapsed)
+    /// <summary>Held-out prompts whose completions the error is averaged over.</summary>
+    internal const int HeldOutPrompts = 24;
+
+    /// <summary>Prompts shown on the page, four completions each.</summary>
+    private const int SheetRows = 6;
+
+    /// <summary>The demo's sampling temperature (below 1: the tiny model's most likely continuations).</summary>
+    private const float Temperature = 0.7f;
+
+    private static byte MeanAbove(PixelImage image, int row)
+    {
+        long sum = 0;
+        int n = Math.Max(1, row * image.Width);
+        for (int i = 0; i < row * image.Width; i++)
+        {
+            sum += image.Pixels[i];
+        }
+
+        return (byte)((sum + (n / 2)) / n);
+    }
+
+    private static PixelImage FillBelow(PixelImage image, int row, byte value)
+    {
+        byte[] pixels = (byte[])image.Pixels.Clone();
+        pixels.AsSpan(row * image.Width).Fill(value);
+        return new PixelImage(image.Width, image.Height, 1, pixels);
+    }
+
+    /// <summary>What the page reports.</summary>
+    private sealed record DemoFigures(long Docs, long Tokens, int Valid, int Total, int LooseValid, int LooseTotal, int LooseCorrupt, int LoosePatches,
+        double ModelMae, double MeanFillMae, double GreyMae, TimeSpan Elapsed);
+
+    private static string Page(JpegProfile profile, DatasetPreparationResult prepared, TrainingOutcome outcome, DemoFigures f)
     {
         string E(string s) => WebUtility.HtmlEncode(s);
         var inv = CultureInfo.InvariantCulture;
+        string verdict = f.ModelMae < f.MeanFillMae ? "beats" : "does not beat";
         return string.Create(inv, $$"""
             <!DOCTYPE html>
             <html lang="en"><head><meta charset="utf-8"><title>JpegLm demo</title>
-            <style>body{font-family:sans-serif;max-width:960px;margin:2em auto;line-height:1.4}img{image-rendering:pixelated;max-width:100%}td,th{padding:2px 10px;text-align:left}</style></head>
+            <style>body{font-family:sans-serif;max-width:960px;margin:2em auto;line-height:1.4}img{image-rendering:pixelated;max-width:100%}td,th{padding:2px 10px;text-align:left}.good{color:#060}.bad{color:#a00}</style></head>
             <body>
             <h1>JpegLm demo</h1>
-            <p>A plain Llama model, trained from scratch for {{elapsed.TotalMinutes:F1}} minutes on {{E(outcome.Backend)}}, writes the bytes of
-            JPEG files. Data: {{docs}} synthetic 32x32 images under profile <code>{{E(profile.Name)}}</code>
-            (quality {{profile.Quality}}, {{E(profile.Subsampling)}}, a restart marker after every 8x8 patch, header stripped).</p>
+            <p>A plain Llama model, trained from scratch for {{f.Elapsed.TotalMinutes:F1}} minutes on {{E(outcome.Backend)}}, writes the bytes of
+            JPEG files. Data: {{f.Docs}} synthetic 32x32 images whose lower half follows from the upper half (vertical bars and ramps),
+            under profile <code>{{E(profile.Name)}}</code> (quality {{profile.Quality}}, {{E(profile.Subsampling)}}, a restart marker after
+            every 8x8 patch, header stripped). Beside each token the model sees where the JPEG parser stands ({{JpegScanStructure.Name}}).</p>
+            <h2>Quality</h2>
             <table>
-            <tr><th>JPEG bytes → tokens</th><td>{{prepared.TokenBytes}} → {{tokens}} (vocabulary {{prepared.Vocabulary.Size}}, {{tokens / (double)docs:F0}} tokens per image)</td></tr>
+            <tr><th>completed lower halves of {{HeldOutPrompts}} held-out images</th><th>mean absolute error (0–255)</th></tr>
+            <tr><td>the model (grammar-constrained, temperature {{Temperature}})</td><td class="{{(f.ModelMae < f.MeanFillMae ? "good" : "bad")}}"><b>{{f.ModelMae:F1}}</b></td></tr>
+            <tr><td>trivial baseline: fill with the prompt's mean grey</td><td>{{f.MeanFillMae:F1}}</td></tr>
+            <tr><td>fill with mid grey</td><td>{{f.GreyMae:F1}}</td></tr>
+            </table>
+            <p>The model {{verdict}} the trivial baseline.</p>
+            <table>
+            <tr><th>JPEG bytes → tokens</th><td>{{prepared.TokenBytes}} → {{f.Tokens}} (vocabulary {{prepared.Vocabulary.Size}}, {{f.Tokens / (double)f.Docs:F0}} tokens per image)</td></tr>
             <tr><th>training</th><td>{{outcome.Steps}} steps, loss {{outcome.FirstLoss:F3}} → {{outcome.LastLoss:F3}} nats/token{{(outcome.LastValidationLoss is float v ? $", validation {v.ToString("F3", inv)}" : "")}}, {{outcome.TokensPerSecond:F0}} tokens/s</td></tr>
-            <tr><th>grammar-constrained samples valid</th><td>{{valid}} / {{total}}</td></tr>
-            <tr><th>unconstrained samples valid</th><td>{{looseValid}} / {{looseTotal}} (corrupt patches {{looseCorrupt}} / {{loosePatches}})</td></tr>
-            <tr><th>completed lower halves, mean PSNR</th><td>{{psnr:F1}} dB (a sanity measure: completions need not match the original)</td></tr>
+            <tr><th>grammar-constrained samples valid</th><td>{{f.Valid}} / {{f.Total}}</td></tr>
+            <tr><th>unconstrained samples valid</th><td>{{f.LooseValid}} / {{f.LooseTotal}} (corrupt patches {{f.LooseCorrupt}} / {{f.LoosePatches}})</td></tr>
             </table>
             <h2>Loss</h2><img src="loss.png" alt="loss curve">
             <h2>Half-image completions</h2>
-            <p>Each row: the prompt (the first half of the patches; the rest shown grey) | four grammar-constrained completions | the original.</p>
+            <p>Each row: the prompt (the first half of the patches; the rest shown grey) | four grammar-constrained completions |
+            the trivial baseline (the prompt's mean below) | the original.</p>
             <img src="completions.png" alt="completions">
             <h2>Unconditional samples</h2>
             <p>Top: grammar-constrained. Bottom: unconstrained (corrupt patches decode grey).</p>

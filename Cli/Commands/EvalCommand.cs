@@ -24,6 +24,7 @@ internal sealed class EvalCommand : CliCommand
     private readonly Option<ulong> _seed = CliOptions.Number("--seed", 1UL, 0UL, ulong.MaxValue, "sampling seed", "S");
     private readonly Option<float> _temperature = CliOptions.Number("--temperature", 1f, 0f, 100f, "softmax temperature (0: greedy)", "T");
     private readonly Option<int> _topK = CliOptions.Number("--top-k", 0, 0, int.MaxValue, "keep the K most likely tokens (0: all)", "K");
+    private readonly Option<int> _bestOf = CliOptions.Number("--best-of", 1, 1, 1024, "draw N candidates per sample and keep the one the model finds most likely", "N");
     private readonly Option<float> _topP = CliOptions.Number("--top-p", 1f, 1e-6f, 1f, "nucleus sampling (1: all)", "P");
     private readonly Option<string> _device = CliOptions.Device();
     private readonly Option<bool> _json = CliOptions.Flag("--json", "print the report as one JSON object");
@@ -45,7 +46,7 @@ internal sealed class EvalCommand : CliCommand
               jpeglm eval --model runs/fmnist --data data/fmnist --samples 0 --quality --save quality/
             """)
     {
-        Add(_model, _data, _samples, _maxDocs, _promptRatio, _seed, _temperature, _topK, _topP, _device, _json, _quality, _qualitySamples, _perClass, _reference, _save);
+        Add(_model, _data, _samples, _maxDocs, _promptRatio, _seed, _temperature, _topK, _topP, _bestOf, _device, _json, _quality, _qualitySamples, _perClass, _reference, _save);
     }
 
     protected override int Run(ParseResult parsed, TextWriter stdout, TextWriter stderr)
@@ -78,7 +79,7 @@ internal sealed class EvalCommand : CliCommand
             (v.Documents, v.ScoredTokens, v.BitsPerByte, v.BitsPerDocument, v.UnigramBitsPerByte, v.Docs);
 
         // Samples: constrained and unconstrained, unconditional.
-        var options = new SamplingOptions { Temperature = temperature, TopK = topK, TopP = topP, MaxNewTokens = session.DefaultMaxTokens, Seed = seed };
+        var options = new SamplingOptions { Temperature = temperature, TopK = topK, TopP = topP, MaxNewTokens = session.DefaultMaxTokens, Seed = seed, BestOf = parsed.Value(_bestOf) };
         IReadOnlyList<JpegSample> constrained = samples > 0 ? session.Complete([], samples, options, constrained: true) : [];
         IReadOnlyList<JpegSample> free = samples > 0 ? session.Complete([], samples, options with { Seed = seed + 1 }, constrained: false) : [];
 
@@ -97,6 +98,11 @@ internal sealed class EvalCommand : CliCommand
             ssim += ImageMetrics.Ssim(original, s.Image, 0, firstRow, original.Width, h);
             completions++;
         }
+
+        // Probability the model puts on tokens the grammar forbids, by position kind (JPEG runs).
+        IReadOnlyDictionary<ScanPositionKind, (double Mass, long Positions)>? forbidden = session.Profile is JpegProfile jpegProfile
+            ? GrammarDiagnostics.ForbiddenMass(session.Model, jpegProfile, session.Vocabulary, [.. valDocs.Take(200)])
+            : null;
 
         QualityReport? qualityReport = null;
         if (quality)
@@ -131,6 +137,7 @@ internal sealed class EvalCommand : CliCommand
                 patchesPerImage = free.Count == 0 ? 0 : free.Average(x => x.Patches),
             },
             completion = new { count = completions, promptRatio = ratio, psnr = completions == 0 ? 0 : psnr / completions, ssim = completions == 0 ? 0 : ssim / completions },
+            forbiddenMass = forbidden?.ToDictionary(kv => kv.Key.ToString(), kv => new { mass = kv.Value.Mass, positions = kv.Value.Positions }),
             quality = qualityReport,
         };
         if (json)
@@ -146,6 +153,12 @@ internal sealed class EvalCommand : CliCommand
                 stdout.WriteLine($"constrained samples valid: {report.constrained.valid}/{report.constrained.count} (redrawn after hitting the token cap: {session.Redrawn})");
                 stdout.WriteLine(string.Create(inv, $"unconstrained samples valid: {report.unconstrained.valid}/{report.unconstrained.count}, corrupt patches per image {report.unconstrained.corruptPatchesPerImage:F2} of {report.unconstrained.patchesPerImage:F0}"));
                 stdout.WriteLine(string.Create(inv, $"completions ({completions}, prompt {ratio:P0} of patches): PSNR {report.completion.psnr:F2} dB, SSIM {report.completion.ssim:F3} on the completed rows"));
+            }
+
+            if (forbidden != null)
+            {
+                stdout.WriteLine("probability on tokens the grammar forbids (teacher-forced, held-out): " + string.Join(", ",
+                    forbidden.OrderBy(kv => kv.Key).Select(kv => string.Create(inv, $"{kv.Key} {kv.Value.Mass:P2} ({kv.Value.Positions} positions)"))));
             }
 
             if (qualityReport != null)

@@ -22,6 +22,7 @@ internal sealed class SampleCommand : CliCommand
     private readonly Option<double> _promptRatio = CliOptions.Number("--prompt-ratio", 0.5, 0, 1, "keep the first round(R x patches) restart intervals of each prompt; for video, the first round(R x frames) frames", "R");
     private readonly Option<float> _temperature = CliOptions.Number("--temperature", Defaults.Temperature, 0f, 100f, "softmax temperature", "T");
     private readonly Option<int> _topK = CliOptions.Number("--top-k", Defaults.TopK, 0, int.MaxValue, "keep the K most likely tokens (0: all)", "K");
+    private readonly Option<int> _bestOf = CliOptions.Number("--best-of", 1, 1, 1024, "draw N candidates per sample and keep the one the model finds most likely", "N");
     private readonly Option<float> _topP = CliOptions.Number("--top-p", Defaults.TopP, 1e-6f, 1f, "nucleus sampling (1: all)", "P");
     private readonly Option<ulong> _seed = CliOptions.Number("--seed", Defaults.Seed, 0UL, ulong.MaxValue, "sampling seed", "S");
     private readonly Option<int?> _maxTokens = CliOptions.OptionalNumber("--max-tokens", 1, int.MaxValue,
@@ -41,7 +42,7 @@ internal sealed class SampleCommand : CliCommand
               jpeglm sample --model runs/small --count 4 --prompt photo.png --prompt-ratio 0.5 --top-p 0.9 --out samples/
             """)
     {
-        Add(_model, _count, _out, _prompt, _promptRatio, _temperature, _topK, _topP, _seed, _maxTokens, _unconstrained, _device);
+        Add(_model, _count, _out, _prompt, _promptRatio, _temperature, _topK, _topP, _bestOf, _seed, _maxTokens, _unconstrained, _device);
     }
 
     protected override int Run(ParseResult parsed, TextWriter stdout, TextWriter stderr)
@@ -57,6 +58,7 @@ internal sealed class SampleCommand : CliCommand
             TopK = parsed.Value(_topK),
             TopP = parsed.Value(_topP),
             Seed = parsed.Value(_seed),
+            BestOf = parsed.Value(_bestOf),
         };
         int? maxTokens = parsed.GetValue(_maxTokens);
         bool unconstrained = parsed.Value(_unconstrained);

@@ -97,7 +97,7 @@ internal static class TrainingRun
         File.Copy(profilePath, run.ProfileFile, overwrite: true);
         File.Copy(vocabPath, run.VocabularyFile, overwrite: true);
 
-        IKernels kernels = Backends.Open(request.Device, stderr);
+        using IKernels kernels = Backends.Open(request.Device, stderr); // disposed before anything samples (frees a GPU context)
         using var model = new LlamaModel(config, kernels);
         model.InitializeWeights(request.Seed);
         var options = new TrainerOptions

@@ -65,6 +65,45 @@ public static class SyntheticImages
         return image;
     }
 
+    /// <summary>
+    /// Makes image number <paramref name="index"/> of the demo's <i>continuable</i> grey set: everything in the lower
+    /// half follows from the upper half — a background that is either constant down each column (a left-to-right
+    /// gradient) or a top-to-bottom linear ramp, and one to three vertical bars that run the full height, some with a
+    /// ramp of their own. A model that completes half-images can therefore be judged against the truth (its error
+    /// should beat filling the half with the prompt's mean), which random shapes and textures would not allow.
+    /// </summary>
+    public static PixelImage MakeContinuable(int width, int height, ulong seed, int index)
+    {
+        var rng = new Pcg(seed ^ 0xC0A7_1DB1E5UL, (ulong)index);
+        var image = new PixelImage(width, height, 1);
+        int a = 20 + rng.Next(216), b = 20 + rng.Next(216);
+        bool columns = rng.Next(2) == 0;
+        for (int y = 0; y < height; y++)
+        {
+            for (int x = 0; x < width; x++)
+            {
+                int t = columns ? (x * 256 / Math.Max(1, width - 1)) : (y * 256 / Math.Max(1, height - 1));
+                image.Pixels[(y * width) + x] = (byte)(((a * (256 - t)) + (b * t)) >> 8);
+            }
+        }
+
+        int bars = 1 + rng.Next(3);
+        for (int i = 0; i < bars; i++)
+        {
+            int barWidth = Math.Max(2, (width / 10) + rng.Next(Math.Max(1, width / 6)));
+            int x0 = rng.Next(Math.Max(1, width - barWidth));
+            int top = rng.Next(2) == 0 ? 30 : 225;
+            int bottom = rng.Next(3) == 0 ? 255 - top : top; // a third of the bars fade from one end to the other
+            for (int y = 0; y < height; y++)
+            {
+                byte level = (byte)(((top * (height - 1 - y)) + (bottom * y)) / Math.Max(1, height - 1));
+                image.Pixels.AsSpan((y * width) + x0, barWidth).Fill(level);
+            }
+        }
+
+        return image;
+    }
+
     private static (int R, int G, int B) Palette(int i) => i switch
     {
         0 => (230, 25, 75), 1 => (60, 180, 75), 2 => (255, 225, 25), 3 => (0, 130, 200),

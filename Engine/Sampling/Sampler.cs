@@ -46,6 +46,12 @@ public sealed record SamplingOptions
     /// random stream, so the outputs do not depend on how the samples are batched.
     /// </summary>
     public long MemoryBudgetBytes { get; init; } = 2L << 30;
+
+    /// <summary>
+    /// Best-of-n: draw this many candidates per requested sample and keep the one the model finds most likely
+    /// (<see cref="SampleResult.LogProbability"/>; finished candidates before unfinished ones). 1 = plain sampling.
+    /// </summary>
+    public int BestOf { get; init; } = 1;
 }
 
 /// <summary>Why a sample stopped.</summary>
@@ -64,7 +70,11 @@ public enum FinishReason
 /// <summary>One generated continuation.</summary>
 /// <param name="Tokens">The new tokens (without the prompt).</param>
 /// <param name="Reason">Why generation stopped.</param>
-public sealed record SampleResult(int[] Tokens, FinishReason Reason);
+/// <param name="LogProbability">
+/// The model's own log-likelihood of <paramref name="Tokens"/> (natural log, from the raw logits at temperature 1,
+/// before any mask or truncation): what best-of-n ranks samples by.
+/// </param>
+public sealed record SampleResult(int[] Tokens, FinishReason Reason, double LogProbability = 0);
 
 /// <summary>
 /// Autoregressive generation with a <see cref="KvCache"/>: the prompt is run once per sample as one batch,
@@ -86,9 +96,21 @@ public sealed class Sampler(LlamaModel model)
         int capacity = prompt.Length + Math.Max(1, options.MaxNewTokens);
         int perBatch = (int)Math.Clamp(options.MemoryBudgetBytes / Math.Max(1, BytesPerSample(_model.Config, prompt.Length, capacity)), 1, Math.Max(1, options.Samples));
         var results = new List<SampleResult>(Math.Max(0, options.Samples));
-        if (options.Samples <= 0)
+        if (options.Samples <= 0 || options.BestOf <= 0)
         {
-            throw new ArgumentException("sampling needs at least one sample");
+            throw new ArgumentException("sampling needs at least one sample and one candidate per sample");
+        }
+
+        if (options.BestOf > 1)
+        {
+            // Candidate j of sample i is draw i·n + j of one plain run, so the choice is as reproducible as the draws.
+            int n = options.BestOf;
+            IReadOnlyList<SampleResult> candidates = Generate(prompt, options with { Samples = options.Samples * n, BestOf = 1 }, constraints, annotators,
+                samplesDone == null ? null : done => samplesDone(done / n));
+            return [.. candidates.Chunk(n).Select(group => group
+                .OrderByDescending(c => c.Reason == FinishReason.EndOfSequence)
+                .ThenByDescending(c => c.LogProbability)
+                .First())];
         }
 
         for (int first = 0; first < options.Samples; first += perBatch)
@@ -175,6 +197,7 @@ public sealed class Sampler(LlamaModel model)
         float[] logits = new float[b * vocab];
         var picker = new TokenPicker(vocab);
         var outputs = Enumerable.Range(0, b).Select(_ => new List<int>()).ToArray();
+        double[] logProbs = new double[b];
         var reasons = new FinishReason?[b];
         int[] next = new int[b];
         forward.Run(cache, batchTokens, logits, promptIds);
@@ -195,6 +218,7 @@ public sealed class Sampler(LlamaModel model)
                 }
 
                 outputs[s].Add(token);
+                logProbs[s] += LogSoftmaxAt(logits.AsSpan(s * vocab, vocab), token);
                 rules[s]?.Accept(token);
                 next[s] = token;
                 if (fields > 0)
@@ -219,6 +243,23 @@ public sealed class Sampler(LlamaModel model)
             forward.Run(cache, next, logits, stepIds);
         }
 
-        return [.. outputs.Select((o, s) => new SampleResult([.. o], reasons[s] ?? FinishReason.Length))];
+        return [.. outputs.Select((o, s) => new SampleResult([.. o], reasons[s] ?? FinishReason.Length, logProbs[s]))];
+    }
+
+    private static double LogSoftmaxAt(ReadOnlySpan<float> logits, int token)
+    {
+        float max = float.NegativeInfinity;
+        foreach (float x in logits)
+        {
+            max = MathF.Max(max, x);
+        }
+
+        double sum = 0;
+        foreach (float x in logits)
+        {
+            sum += Math.Exp(x - max);
+        }
+
+        return logits[token] - max - Math.Log(sum);
     }
 }

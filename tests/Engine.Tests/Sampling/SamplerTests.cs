@@ -86,6 +86,23 @@ public class SamplerTests
         Assert.Equal(10, batched.Select(s => string.Join(',', s.Tokens)).Distinct().Count());
     }
 
+    [Fact]
+    public void Best_of_n_keeps_the_candidate_the_model_finds_most_likely()
+    {
+        using LlamaModel model = NewModel();
+        var options = new SamplingOptions { Temperature = 1.5f, MaxNewTokens = 6, Samples = 2, Seed = 11 };
+        var plain = new Sampler(model).Generate([5], options with { Samples = 8 });
+        var best = new Sampler(model).Generate([5], options with { BestOf = 4 });
+        Assert.Equal(2, best.Count);
+        Assert.Equal(plain.Take(4).MaxBy(c => c.LogProbability)!.Tokens, best[0].Tokens);
+        Assert.Equal(plain.Skip(4).MaxBy(c => c.LogProbability)!.Tokens, best[1].Tokens);
+
+        // The recorded likelihood is the model's own: scoring the tokens teacher-forced gives the same sum.
+        SampleResult one = plain[0];
+        ScoreResult score = Scorer.Score(model, [5, .. one.Tokens]);
+        Assert.Equal(score.LogProbs.Sum(x => (double)x), one.LogProbability, 3);
+    }
+
     private sealed class EvenTokensOnly : ITokenConstraint
     {
         public List<int> Seen { get; } = [];
