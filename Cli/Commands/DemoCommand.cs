@@ -91,6 +91,7 @@ internal sealed class DemoCommand : CliCommand
         stdout.WriteLine($"[3/4] sampling: {HeldOutPrompts} held-out half-image prompts and unconditional samples (grammar-constrained)");
         string samplesDir = Path.Combine(output, "samples");
         Directory.CreateDirectory(samplesDir);
+        new GenerationConfig { Temperature = Temperature }.Save(runPath); // the run samples as the demo did by default
         using IImageGenerator session = ImageGenerators.Open(runPath, device, stderr);
         var options = new SamplingOptions { Temperature = Temperature, TopK = 0, TopP = 1f, MaxNewTokens = session.DefaultMaxTokens, Seed = seed };
         var rows = new List<IReadOnlyList<PixelImage>>();

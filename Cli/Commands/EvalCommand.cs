@@ -22,10 +22,10 @@ internal sealed class EvalCommand : CliCommand
     private readonly Option<int> _maxDocs = CliOptions.Number("--max-docs", 500, 1, int.MaxValue, "validation documents scored");
     private readonly Option<double> _promptRatio = CliOptions.Number("--prompt-ratio", 0.5, 0, 1, "prompt length for completions, as a fraction of the patches (frames for video)", "R");
     private readonly Option<ulong> _seed = CliOptions.Number("--seed", 1UL, 0UL, ulong.MaxValue, "sampling seed", "S");
-    private readonly Option<float> _temperature = CliOptions.Number("--temperature", 1f, 0f, 100f, "softmax temperature (0: greedy)", "T");
-    private readonly Option<int> _topK = CliOptions.Number("--top-k", 0, 0, int.MaxValue, "keep the K most likely tokens (0: all)", "K");
-    private readonly Option<int> _bestOf = CliOptions.Number("--best-of", 1, 1, 1024, "draw N candidates per sample and keep the one the model finds most likely", "N");
-    private readonly Option<float> _topP = CliOptions.Number("--top-p", 1f, 1e-6f, 1f, "nucleus sampling (1: all)", "P");
+    private readonly Option<float> _temperature = CliOptions.Number("--temperature", 1f, 0f, 100f, "softmax temperature, 0 greedy (default: the run's generation_config.json, else 1)", "T");
+    private readonly Option<int> _topK = CliOptions.Number("--top-k", 0, 0, int.MaxValue, "keep the K most likely tokens, 0 all (default: the run's generation_config.json, else 0)", "K");
+    private readonly Option<int> _bestOf = CliOptions.Number("--best-of", 1, 1, 1024, "draw N candidates per sample and keep the one the model finds most likely (default: the run's generation_config.json, else 1)", "N");
+    private readonly Option<float> _topP = CliOptions.Number("--top-p", 1f, 1e-6f, 1f, "nucleus sampling, 1 all (default: the run's generation_config.json, else 1)", "P");
     private readonly Option<string> _device = CliOptions.Device();
     private readonly Option<bool> _json = CliOptions.Flag("--json", "print the report as one JSON object");
     private readonly Option<bool> _quality = CliOptions.Flag("--quality",
@@ -79,7 +79,17 @@ internal sealed class EvalCommand : CliCommand
             (v.Documents, v.ScoredTokens, v.BitsPerByte, v.BitsPerDocument, v.UnigramBitsPerByte, v.Docs);
 
         // Samples: constrained and unconstrained, unconditional.
-        var options = new SamplingOptions { Temperature = temperature, TopK = topK, TopP = topP, MaxNewTokens = session.DefaultMaxTokens, Seed = seed, BestOf = parsed.Value(_bestOf) };
+        // The run's generation_config.json gives the defaults; options given here win.
+        SamplingOptions runDefaults = GenerationConfig.Load(model).ToOptions();
+        var options = runDefaults with
+        {
+            Temperature = parsed.IsGiven(_temperature) ? temperature : runDefaults.Temperature,
+            TopK = parsed.IsGiven(_topK) ? topK : runDefaults.TopK,
+            TopP = parsed.IsGiven(_topP) ? topP : runDefaults.TopP,
+            BestOf = parsed.IsGiven(_bestOf) ? parsed.Value(_bestOf) : runDefaults.BestOf,
+            MaxNewTokens = session.DefaultMaxTokens,
+            Seed = seed,
+        };
         IReadOnlyList<JpegSample> constrained = samples > 0 ? session.Complete([], samples, options, constrained: true) : [];
         IReadOnlyList<JpegSample> free = samples > 0 ? session.Complete([], samples, options with { Seed = seed + 1 }, constrained: false) : [];
 

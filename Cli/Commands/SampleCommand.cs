@@ -20,10 +20,10 @@ internal sealed class SampleCommand : CliCommand
     private readonly Option<string> _out = CliOptions.Required("--out", "DIR", "where the samples and contact sheets go");
     private readonly Option<string?> _prompt = CliOptions.Text("--prompt", "P", "an image, or a folder of images (each is one prompt); video runs take clips (Y4M or H.264) or a folder of them; omitted: unconditional");
     private readonly Option<double> _promptRatio = CliOptions.Number("--prompt-ratio", 0.5, 0, 1, "keep the first round(R x patches) restart intervals of each prompt; for video, the first round(R x frames) frames", "R");
-    private readonly Option<float> _temperature = CliOptions.Number("--temperature", Defaults.Temperature, 0f, 100f, "softmax temperature", "T");
-    private readonly Option<int> _topK = CliOptions.Number("--top-k", Defaults.TopK, 0, int.MaxValue, "keep the K most likely tokens (0: all)", "K");
-    private readonly Option<int> _bestOf = CliOptions.Number("--best-of", 1, 1, 1024, "draw N candidates per sample and keep the one the model finds most likely", "N");
-    private readonly Option<float> _topP = CliOptions.Number("--top-p", Defaults.TopP, 1e-6f, 1f, "nucleus sampling (1: all)", "P");
+    private readonly Option<float> _temperature = CliOptions.Number("--temperature", Defaults.Temperature, 0f, 100f, "softmax temperature (default: the run's generation_config.json, else 1)", "T");
+    private readonly Option<int> _topK = CliOptions.Number("--top-k", Defaults.TopK, 0, int.MaxValue, "keep the K most likely tokens, 0 all (default: the run's generation_config.json, else 0)", "K");
+    private readonly Option<int> _bestOf = CliOptions.Number("--best-of", 1, 1, 1024, "draw N candidates per sample and keep the one the model finds most likely (default: the run's generation_config.json, else 1)", "N");
+    private readonly Option<float> _topP = CliOptions.Number("--top-p", Defaults.TopP, 1e-6f, 1f, "nucleus sampling, 1 all (default: the run's generation_config.json, else 1)", "P");
     private readonly Option<ulong> _seed = CliOptions.Number("--seed", Defaults.Seed, 0UL, ulong.MaxValue, "sampling seed", "S");
     private readonly Option<int?> _maxTokens = CliOptions.OptionalNumber("--max-tokens", 1, int.MaxValue,
         $"cap on new tokens per sample (default: {JpegSamplingSession.TokensPerPatch} per patch, at least {JpegSamplingSession.MinMaxTokens}; video: {AvcSamplingSession.TokensPerMacroblock} per macroblock of every frame, at least {AvcSamplingSession.MinMaxTokens})");
@@ -52,13 +52,15 @@ internal sealed class SampleCommand : CliCommand
         string output = parsed.Value(_out);
         string? prompt = parsed.GetValue(_prompt);
         double ratio = parsed.Value(_promptRatio);
-        var options = new SamplingOptions
+        // The run's generation_config.json gives the defaults; options given here win.
+        SamplingOptions runDefaults = GenerationConfig.Load(model).ToOptions();
+        var options = runDefaults with
         {
-            Temperature = parsed.Value(_temperature),
-            TopK = parsed.Value(_topK),
-            TopP = parsed.Value(_topP),
+            Temperature = parsed.IsGiven(_temperature) ? parsed.Value(_temperature) : runDefaults.Temperature,
+            TopK = parsed.IsGiven(_topK) ? parsed.Value(_topK) : runDefaults.TopK,
+            TopP = parsed.IsGiven(_topP) ? parsed.Value(_topP) : runDefaults.TopP,
+            BestOf = parsed.IsGiven(_bestOf) ? parsed.Value(_bestOf) : runDefaults.BestOf,
             Seed = parsed.Value(_seed),
-            BestOf = parsed.Value(_bestOf),
         };
         int? maxTokens = parsed.GetValue(_maxTokens);
         bool unconstrained = parsed.Value(_unconstrained);

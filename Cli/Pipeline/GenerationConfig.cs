@@ -1,0 +1,59 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using JpegLm.Codec.IO;
+using JpegLm.Engine.Sampling;
+
+namespace JpegLm.Cli.Pipeline;
+
+/// <summary>
+/// A run's recommended sampling settings, in Hugging Face's <c>generation_config.json</c> (same file name and keys, plus
+/// <c>jpeglm_best_of</c>): <c>sample</c> and <c>eval</c> start from them, and any option given on the command line wins.
+/// So a published model carries the settings its quoted quality was measured with.
+/// </summary>
+internal sealed record GenerationConfig
+{
+    /// <summary>File name in the run folder.</summary>
+    public const string FileName = "generation_config.json";
+
+    private static readonly JsonSerializerOptions Options = new() { WriteIndented = true };
+
+    [JsonPropertyName("do_sample")]
+    public bool DoSample { get; init; } = true;
+
+    [JsonPropertyName("temperature")]
+    public float Temperature { get; init; } = 1f;
+
+    [JsonPropertyName("top_k")]
+    public int TopK { get; init; }
+
+    [JsonPropertyName("top_p")]
+    public float TopP { get; init; } = 1f;
+
+    [JsonPropertyName("jpeglm_best_of")]
+    public int BestOf { get; init; } = 1;
+
+    /// <summary>The run's settings, or the engine's defaults when the run has no such file.</summary>
+    /// <exception cref="JsonException">The file is malformed or its values are out of range.</exception>
+    public static GenerationConfig Load(string runPath)
+    {
+        string path = Path.Combine(runPath, FileName);
+        if (!File.Exists(path))
+        {
+            return new GenerationConfig();
+        }
+
+        GenerationConfig config = JsonSerializer.Deserialize<GenerationConfig>(File.ReadAllText(path), Options) ?? new GenerationConfig();
+        if (config.Temperature is < 0 or > 100 || config.TopK < 0 || config.TopP is <= 0 or > 1 || config.BestOf is < 1 or > 1024)
+        {
+            throw new JsonException($"{path}: temperature, top_k, top_p or jpeglm_best_of out of range");
+        }
+
+        return config;
+    }
+
+    /// <summary>Writes the file into a run folder (atomically).</summary>
+    public void Save(string runPath) => AtomicFile.WriteAllBytes(Path.Combine(runPath, FileName), JsonSerializer.SerializeToUtf8Bytes(this, Options));
+
+    /// <summary>Sampling options with these settings (greedy when <see cref="DoSample"/> is false).</summary>
+    public SamplingOptions ToOptions() => new() { Temperature = DoSample ? Temperature : 0f, TopK = TopK, TopP = TopP, BestOf = BestOf };
+}

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# The Fashion-MNIST sample-quality study of docs/quality.md, end to end on the CPU (about 3 hours on a 2-core VM).
+# Usage: scripts/quality-fmnist.sh [WORKDIR]   (needs Debian's dataset-fashion-mnist: /usr/share/datasets/fashion-mnist)
+# Every figure of docs/quality.md comes from one of these commands; each run folder keeps its loss.csv and loss.png.
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+work="${1:-quality-work}"
+mkdir -p "$work" && cd "$work"
+dotnet build "$root/Cli" -c Release -o bin >/dev/null
+J=./bin/jpeglm
+fm=/usr/share/datasets/fashion-mnist
+
+# Data: the 60,000 training images for training, the 10,000 t10k test images as the held-out set (labels kept).
+$J prepare --input $fm --output data-q25 --profile fashion-mnist --merges 320
+$J prepare --input $fm --output data-px --profile fashion-mnist-pixels
+
+# The main run (60-minute budget): the small preset with jpeg-scan-v1 structure embeddings.
+$J train --data data-q25 --model-config small --out q60 --device cpu --steps 4000 --batch-tokens 2048 --context 512 \
+  --lr 1e-3 --warmup 60 --val-every 250 --checkpoint-every 500 --structure jpeg-scan-v1
+
+# Ablation at the previous sessions' 22-minute recipe, with and without structure embeddings.
+$J train --data data-q25 --model-config small --out s22 --device cpu --steps 2000 --batch-tokens 2048 --context 512 \
+  --lr 1e-3 --warmup 60 --val-every 100 --structure jpeg-scan-v1
+$J train --data data-q25 --model-config small --out base22 --device cpu --steps 2000 --batch-tokens 2048 --context 512 \
+  --lr 1e-3 --warmup 60 --val-every 100
+
+# The pixel baseline at the main run's training FLOPs (4000 x 2048 x 33.67 MFLOP = 2.758e14; here 2052 x 38.31 MFLOP per step).
+$J train --data data-px --model-config small --out px --device cpu --steps 3508 --batch-tokens 2052 --context 1026 \
+  --lr 1e-3 --warmup 60 --val-every 250 --checkpoint-every 500
+
+# The quality measure, one yardstick (the q25 data's classifier and held-out images) for every row.
+for run in q60 s22 base22; do
+  $J eval --model $run --data data-q25 --samples 0 --quality --save $run-quality --json > $run-quality.json
+done
+$J eval --model px --data data-px --reference data-q25 --samples 0 --quality --save px-quality --json > px-quality.json

@@ -1,0 +1,29 @@
+using System.Text.Json;
+using JpegLm.Cli.Pipeline;
+using JpegLm.TestSupport;
+
+namespace JpegLm.Cli.Tests.Pipeline;
+
+public class GenerationConfigTests
+{
+    [Fact]
+    public void A_run_without_the_file_samples_with_the_engine_defaults_and_a_saved_file_round_trips()
+    {
+        string run = TestPaths.NewTempDirectory();
+        Assert.Equal(new Engine.Sampling.SamplingOptions(), GenerationConfig.Load(run).ToOptions());
+        new GenerationConfig { Temperature = 0.7f, TopK = 40, BestOf = 4 }.Save(run);
+        var options = GenerationConfig.Load(run).ToOptions();
+        Assert.Equal((0.7f, 40, 1f, 4), (options.Temperature, options.TopK, options.TopP, options.BestOf));
+        Assert.Contains("\"top_k\": 40", File.ReadAllText(Path.Combine(run, GenerationConfig.FileName)), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Out_of_range_settings_are_a_format_error_and_greedy_means_temperature_zero()
+    {
+        string run = TestPaths.NewTempDirectory();
+        File.WriteAllText(Path.Combine(run, GenerationConfig.FileName), """{"top_p": 0}""");
+        Assert.Throws<JsonException>(() => GenerationConfig.Load(run));
+        File.WriteAllText(Path.Combine(run, GenerationConfig.FileName), """{"do_sample": false, "temperature": 0.9}""");
+        Assert.Equal(0f, GenerationConfig.Load(run).ToOptions().Temperature);
+    }
+}
