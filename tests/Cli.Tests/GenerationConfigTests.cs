@@ -2,7 +2,7 @@ using System.Text.Json;
 using JpegLm.Cli.Pipeline;
 using JpegLm.TestSupport;
 
-namespace JpegLm.Cli.Tests.Pipeline;
+namespace JpegLm.Cli.Tests;
 
 public class GenerationConfigTests
 {
