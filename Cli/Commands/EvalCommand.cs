@@ -125,7 +125,7 @@ internal sealed class EvalCommand : CliCommand
                 PromptRatio = ratio,
                 Options = options,
                 SaveDirectory = save,
-                PromptStreams = HeldOutStreams(data, session),
+                PromptStreams = HeldOutStreams(data, reference, session),
             }, stderr);
         }
 
@@ -180,16 +180,23 @@ internal sealed class EvalCommand : CliCommand
         return 0;
     }
 
-    /// <summary>The token bytes of every held-out document of a data folder, decoded with the run's tokenizer.</summary>
-    private static List<byte[]> HeldOutStreams(string data, IImageGenerator session)
+    /// <summary>
+    /// The token bytes of every held-out document, under the run's profile, for prompting: from the reference folder
+    /// when it was prepared under the run's profile (so runs with different tokenizers get the same prompt bytes), else
+    /// from the run's own data folder (the pixel baseline measured against the JPEG reference).
+    /// </summary>
+    private static List<byte[]> HeldOutStreams(string data, string reference, IImageGenerator session)
     {
-        using var val = TokenShardReader.Open(Path.Combine(data, "val.tok"), session.Vocabulary.ContentHash(), session.Profile.ContentHash());
+        ulong profileHash = session.Profile.ContentHash();
+        string folder = CodecProfile.Load(Path.Combine(reference, "profile.json")).ContentHash() == profileHash ? reference : data;
+        BpeVocabulary vocabulary = BpeVocabulary.Load(Path.Combine(folder, "vocab.json"));
+        using var val = TokenShardReader.Open(Path.Combine(folder, "val.tok"), vocabulary.ContentHash(), profileHash);
         var streams = new List<byte[]>();
         foreach ((long start, long length) in val.Documents())
         {
             int[] doc = new int[length];
             val.CopyTokens(start, doc);
-            streams.Add(session.Vocabulary.Decode([.. doc.Where(t => !BpeVocabulary.IsSpecial(t))]));
+            streams.Add(vocabulary.Decode([.. doc.Where(t => !BpeVocabulary.IsSpecial(t))]));
         }
 
         return streams;

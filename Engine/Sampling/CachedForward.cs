@@ -92,10 +92,13 @@ public sealed class CachedForward : IDisposable
         }
 
         cache.Length = pos + tq;
-        k.Copy2D(_last, c, x.Slice((long)(tq - 1) * c, x.Length - (long)(tq - 1) * c), (long)tq * c, b, c);
-        k.RmsNormForward(_lastNorm, _lastRstd, _last, _model.Layout.FinalNorm(_model.Weights), b, c, cfg.RmsNormEps);
-        k.MatMulForward(_logits, _lastNorm, _model.Layout.LmHead(_model.Weights), b, c, cfg.VocabSize);
-        k.Download(_logits, logits);
+        // The cache may hold fewer sequences than the buffers were sized for (finished samples dropped): use b rows.
+        Tensor last = _last.Slice(0, (long)b * c), lastNorm = _lastNorm.Slice(0, (long)b * c), lastRstd = _lastRstd.Slice(0, b);
+        Tensor rowLogits = _logits.Slice(0, (long)b * cfg.VocabSize);
+        k.Copy2D(last, c, x.Slice((long)(tq - 1) * c, x.Length - (long)(tq - 1) * c), (long)tq * c, b, c);
+        k.RmsNormForward(lastNorm, lastRstd, last, _model.Layout.FinalNorm(_model.Weights), b, c, cfg.RmsNormEps);
+        k.MatMulForward(rowLogits, lastNorm, _model.Layout.LmHead(_model.Weights), b, c, cfg.VocabSize);
+        k.Download(rowLogits, logits[..(b * cfg.VocabSize)]);
     }
 
     /// <inheritdoc/>

@@ -12,20 +12,26 @@ namespace JpegLm.Engine.Sampling;
 public sealed class KvCache : IDisposable
 {
     private readonly ITensorBuffer _buffer;
+    private readonly IKernels _kernels;
+    private readonly int _layers;
+    private readonly int _kvWidth;
 
     /// <summary>Allocates a cache for <paramref name="config"/> on <paramref name="kernels"/>.</summary>
     public KvCache(IKernels kernels, LlamaConfig config, int batch, int capacity)
     {
         ArgumentNullException.ThrowIfNull(kernels);
         ArgumentNullException.ThrowIfNull(config);
+        _kernels = kernels;
+        _layers = config.NumHiddenLayers;
+        _kvWidth = config.KvWidth;
         Batch = batch;
         Capacity = capacity;
         LayerLength = (long)batch * capacity * config.KvWidth;
         _buffer = kernels.Allocate(2 * LayerLength * config.NumHiddenLayers);
     }
 
-    /// <summary>Sequences held.</summary>
-    public int Batch { get; }
+    /// <summary>Sequences held (it only shrinks, by <see cref="Keep"/>).</summary>
+    public int Batch { get; private set; }
 
     /// <summary>Positions per sequence.</summary>
     public int Capacity { get; }
@@ -41,6 +47,44 @@ public sealed class KvCache : IDisposable
         ArgumentOutOfRangeException.ThrowIfNegative(length);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(length, Length);
         Length = length;
+    }
+
+    /// <summary>
+    /// Keeps only the listed sequences (ascending slot numbers), moved to slots 0, 1, … in that order, and shrinks
+    /// <see cref="Batch"/> to their count: a sampler drops finished samples so later steps cost only what is still
+    /// being written.
+    /// </summary>
+    public void Keep(ReadOnlySpan<int> sequences)
+    {
+        if (sequences.Length > Batch)
+        {
+            throw new ArgumentException($"cannot keep {sequences.Length} of {Batch} sequences");
+        }
+
+        long rows = (long)Length * _kvWidth, stride = (long)Capacity * _kvWidth;
+        for (int i = 0; i < sequences.Length; i++)
+        {
+            int from = sequences[i];
+            if (from < i || from >= Batch || (i > 0 && from <= sequences[i - 1]))
+            {
+                throw new ArgumentException("sequences to keep must be ascending slot numbers of this cache");
+            }
+
+            if (from == i || rows == 0)
+            {
+                continue;
+            }
+
+            for (int layer = 0; layer < _layers; layer++)
+            {
+                foreach (Tensor t in new[] { Keys(layer), Values(layer) })
+                {
+                    _kernels.Copy2D(t.Slice(i * stride, rows), rows, t.Slice(from * stride, rows), rows, 1, checked((int)rows));
+                }
+            }
+        }
+
+        Batch = sequences.Length;
     }
 
     /// <summary>Elements of one layer's key (or value) tensor.</summary>

@@ -200,17 +200,17 @@ public sealed class Sampler(LlamaModel model)
         double[] logProbs = new double[b];
         var reasons = new FinishReason?[b];
         int[] next = new int[b];
+        // active[r] is the sample in cache row r; finished samples leave the batch (the cache is compacted), so a
+        // batch costs what its unfinished samples need, not what its longest sample needs times the batch.
+        int[] active = [.. Enumerable.Range(0, b)];
+        int rows = b;
         forward.Run(cache, batchTokens, logits, promptIds);
         for (int step = 0; step < options.MaxNewTokens; step++)
         {
-            for (int s = 0; s < b; s++)
+            for (int r = 0; r < rows; r++)
             {
-                if (reasons[s] != null)
-                {
-                    continue; // a finished sample keeps a slot in the batch but its choices are ignored
-                }
-
-                int token = picker.Pick(logits.AsSpan(s * vocab, vocab), options, rules[s], rngs[s]);
+                int s = active[r];
+                int token = picker.Pick(logits.AsSpan(r * vocab, vocab), options, rules[s], rngs[s]);
                 if (token < 0)
                 {
                     reasons[s] = FinishReason.Constraint;
@@ -218,29 +218,65 @@ public sealed class Sampler(LlamaModel model)
                 }
 
                 outputs[s].Add(token);
-                logProbs[s] += LogSoftmaxAt(logits.AsSpan(s * vocab, vocab), token);
+                logProbs[s] += LogSoftmaxAt(logits.AsSpan(r * vocab, vocab), token);
                 rules[s]?.Accept(token);
-                next[s] = token;
+                next[r] = token;
                 if (fields > 0)
                 {
                     notes[s].Annotate(token, one);
                     for (int f = 0; f < fields; f++)
                     {
-                        stepIds[(f * b) + s] = one[f]; // a finished sample keeps its last ids, like its last token
+                        stepIds[(f * b) + r] = one[f];
                     }
                 }
+
                 if (token == eos)
                 {
                     reasons[s] = FinishReason.EndOfSequence;
                 }
             }
 
-            if (reasons.All(r => r != null) || step + 1 == options.MaxNewTokens)
+            if (step + 1 == options.MaxNewTokens)
             {
                 break;
             }
 
-            forward.Run(cache, next, logits, stepIds);
+            int kept = 0;
+            int[] keepRows = new int[rows];
+            for (int r = 0; r < rows; r++)
+            {
+                if (reasons[active[r]] == null)
+                {
+                    keepRows[kept] = r;
+                    active[kept] = active[r];
+                    next[kept] = next[r];
+                    for (int f = 0; f < fields; f++)
+                    {
+                        stepIds[(f * b) + kept] = stepIds[(f * b) + r];
+                    }
+
+                    kept++;
+                }
+            }
+
+            if (kept == 0)
+            {
+                break;
+            }
+
+            if (kept < rows)
+            {
+                cache.Keep(keepRows.AsSpan(0, kept));
+                rows = kept;
+            }
+
+            int[] ids = fields == 0 ? [] : new int[fields * rows];
+            for (int f = 0; f < fields; f++)
+            {
+                Array.Copy(stepIds, f * b, ids, f * rows, rows);
+            }
+
+            forward.Run(cache, next.AsSpan(0, rows), logits.AsSpan(0, rows * vocab), ids);
         }
 
         return [.. outputs.Select((o, s) => new SampleResult([.. o], reasons[s] ?? FinishReason.Length, logProbs[s]))];

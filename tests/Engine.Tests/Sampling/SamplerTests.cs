@@ -103,6 +103,39 @@ public class SamplerTests
         Assert.Equal(score.LogProbs.Sum(x => (double)x), one.LogProbability, 3);
     }
 
+    [Fact]
+    public void Samples_that_finish_early_leave_the_batch_without_changing_the_others()
+    {
+        using LlamaModel model = NewModel();
+        var options = new SamplingOptions { Temperature = 1.5f, MaxNewTokens = 12, Samples = 6, Seed = 4 };
+        var together = new Sampler(model).Generate([5], options, () => new StopAfterMultipleOfFive());
+        Assert.Contains(together, r => r.Reason == FinishReason.Constraint && r.Tokens.Length < 12); // some stopped early...
+        Assert.Contains(together, r => r.Tokens.Length > together.Min(x => x.Tokens.Length));     // ...while others went on
+        for (int i = 0; i < together.Count; i++)
+        {
+            // Sample i draws from the stream seeded Seed + golden·i, so alone it is the same draw.
+            var alone = new Sampler(model).Generate([5], options with { Samples = 1, Seed = 4 + (0x9E3779B97F4A7C15UL * (ulong)i) }, () => new StopAfterMultipleOfFive());
+            Assert.Equal(alone[0].Tokens, together[i].Tokens);
+            Assert.Equal(alone[0].Reason, together[i].Reason);
+        }
+    }
+
+    /// <summary>Allows every token until one divisible by five was drawn, then none.</summary>
+    private sealed class StopAfterMultipleOfFive : ITokenConstraint
+    {
+        private bool _stopped;
+
+        public void FillAllowed(Span<bool> allowed)
+        {
+            if (_stopped)
+            {
+                allowed.Clear();
+            }
+        }
+
+        public void Accept(int token) => _stopped |= token % 5 == 0 && token != 5;
+    }
+
     private sealed class EvenTokensOnly : ITokenConstraint
     {
         public List<int> Seen { get; } = [];
