@@ -30,7 +30,7 @@ internal sealed class EvalCommand : CliCommand
     private readonly Option<bool> _json = CliOptions.Flag("--json", "print the report as one JSON object");
     private readonly Option<bool> _quality = CliOptions.Flag("--quality",
         "also measure sample quality against a labelled data set (Fashion-MNIST prepared by jpeglm prepare): a classifier trained on its training images (cached there) gives FD/KD-classifier of unconditional samples against the held-out images, class confidence and diversity, a nearest-neighbour memorisation check, and the class of completions of the first --per-class held-out images of each class; calibration rows (training images, noise, grey and mean-filled lower halves, originals) sit beside them");
-    private readonly Option<int> _qualitySamples = CliOptions.Number("--quality-samples", 1000, 2, 1_000_000, "unconditional samples for --quality");
+    private readonly Option<int> _qualitySamples = CliOptions.Number("--quality-samples", 1000, 0, 1_000_000, "unconditional samples for --quality (0: completions only)");
     private readonly Option<int> _perClass = CliOptions.Number("--per-class", 20, 0, 10_000, "half-image prompts per class for --quality");
     private readonly Option<string?> _reference = CliOptions.Text("--reference", "DIR", "the labelled data set whose classifier and held-out images are the --quality yardstick (default: --data; give one yardstick to compare runs with different profiles)");
     private readonly Option<string?> _save = CliOptions.Text("--save", "DIR", "write every --quality sample and completion, and their contact sheets, to DIR");

@@ -18,6 +18,7 @@ internal sealed class JpegSamplingSession : IImageGenerator
 {
     private readonly JpegTokenConstraint _tokenTable;
     private readonly BpeEncoder _encoder;
+    private readonly byte[][] _tokenBytes;
 
     public JpegSamplingSession(string runPath, string device, TextWriter log)
     {
@@ -36,6 +37,7 @@ internal sealed class JpegSamplingSession : IImageGenerator
         }
 
         _tokenTable = JpegGrammarConstraint.BuildTokenTable(Vocabulary);
+        _tokenBytes = [.. Enumerable.Range(0, Vocabulary.Size).Select(id => BpeVocabulary.IsSpecial(id) ? [] : Vocabulary.TokenBytes(id).ToArray())];
         Annotators = TokenAnnotators.For(Model.Config, Profile, Vocabulary);
         _encoder = new BpeEncoder(Vocabulary);
         Grammar = Profile.TokenGrammar();
@@ -95,9 +97,20 @@ internal sealed class JpegSamplingSession : IImageGenerator
     /// <summary>Generates <paramref name="count"/> completions of <paramref name="promptBytes"/> (empty: unconditional).</summary>
     public IReadOnlyList<JpegSample> Complete(byte[] promptBytes, int count, SamplingOptions options, bool constrained, Action<int>? samplesDone = null)
     {
-        int[] prompt = [BpeVocabulary.Bos, .. _encoder.Encode(promptBytes)];
+        // Token healing: the prompt's last tokens are re-generated under a forced-bytes constraint, so merges that span
+        // the cut (a restart marker and the patch after it) stay available to the model.
+        int[] encoded = _encoder.Encode(promptBytes);
+        (int keep, byte[] forced) = PromptHealing.Split(encoded, id => _tokenBytes[id]);
+        int[] prompt = [BpeVocabulary.Bos, .. encoded.AsSpan(0, keep)];
+        byte[] keptBytes = promptBytes[..(promptBytes.Length - forced.Length)];
         var sampler = new Sampler(Model);
-        Func<ITokenConstraint>? rule = constrained ? () => new JpegGrammarConstraint(_tokenTable, Grammar) : null;
+        Func<ITokenConstraint>? rule = (constrained, forced.Length > 0) switch
+        {
+            (true, true) => () => new ForcedBytesConstraint(new JpegGrammarConstraint(_tokenTable, Grammar), forced, _tokenBytes),
+            (true, false) => () => new JpegGrammarConstraint(_tokenTable, Grammar),
+            (false, true) => () => new ForcedBytesConstraint(null, forced, _tokenBytes),
+            _ => null,
+        };
         var results = sampler.Generate(prompt, options with { Samples = count, EosTokenId = BpeVocabulary.Eos }, rule, Annotators, samplesDone).ToList();
         if (constrained)
         {
@@ -124,7 +137,7 @@ internal sealed class JpegSamplingSession : IImageGenerator
 
             // Specials inside an unconstrained sample carry no bytes; Decode skips nothing, so drop them here.
             int[] body = [.. r.Tokens.AsSpan(0, n).ToArray().Where(t => !BpeVocabulary.IsSpecial(t) && t < Vocabulary.Size)];
-            byte[] bytes = [.. promptBytes, .. Vocabulary.Decode(body)];
+            byte[] bytes = [.. keptBytes, .. Vocabulary.Decode(body)];
             byte[] file = JpegTokenStreams.ToFullFile(Profile, bytes);
             (bool valid, int corrupt, int patches) = JpegTokenStreams.Check(file);
             PixelImage image;
