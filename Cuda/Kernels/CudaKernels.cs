@@ -83,13 +83,13 @@ public sealed unsafe partial class CudaKernels : IKernels
         LibraryResolution driver = LibraryResolver.ResolveDriver(probe);
         if (!driver.Success)
         {
-            throw new CudaException(driver.Error!);
+            throw new CudaException(driver.Explain(probe));
         }
 
         LibraryResolution toolkit = LibraryResolver.ResolveToolkit(probe, CudaLibrary.Cublas, CudaLibrary.CublasLt, CudaLibrary.Nvrtc);
         if (!toolkit.Success)
         {
-            throw new CudaException(toolkit.Error!);
+            throw new CudaException(toolkit.Explain(probe));
         }
 
         CudaDevice device = CudaDevice.Open(driver.Get(CudaLibrary.Driver), ordinal);
