@@ -9,6 +9,9 @@ public sealed unsafe partial class CudaKernels
     private const int RmsRowsPerChunk = 256; // RMS_ROWS_PER_CHUNK in rmsnorm.cu
     private int[] _bucketRows = [];
     private int[] _bucketCounts = [];
+    private ITensorBuffer? _rotaryTable;
+    private (int HeadDim, float Theta) _rotaryKey;
+    private int _rotaryPositions;
 
     // ───────────────────────────── embedding ─────────────────────────────
 
@@ -234,9 +237,56 @@ public sealed unsafe partial class CudaKernels
         }
 
         RequireLength(x, (long)batch * length * heads * headDim);
-        ulong p = Ptr(x);
-        void** args = stackalloc void*[] { &p, &batch, &length, &heads, &headDim, &positionOffset, &theta, &direction };
+        ulong p = Ptr(x), table = RotaryTable(headDim, theta, positionOffset + length);
+        void** args = stackalloc void*[] { &p, &table, &batch, &length, &heads, &headDim, &positionOffset, &direction };
         Launch("pointwise.cu", "rotary", (long)batch * length * heads * (headDim / 2), args);
+    }
+
+    /// <summary>
+    /// The device copy of <see cref="RotaryTableValues"/> for at least <paramref name="positions"/> positions:
+    /// uploaded once per (head dimension, theta) and regrown (doubling) when a longer sequence comes.
+    /// </summary>
+    private ulong RotaryTable(int headDim, float theta, int positions)
+    {
+        if (_rotaryTable == null || _rotaryKey != (headDim, theta) || positions > _rotaryPositions)
+        {
+            int count = _rotaryTable != null && _rotaryKey == (headDim, theta) ? Math.Max(positions, 2 * _rotaryPositions) : Math.Max(positions, 256);
+            float[] values = RotaryTableValues(headDim, theta, count);
+            if (_rotaryTable != null)
+            {
+                _device.Synchronize(); // a queued rotary launch may still read the old table
+                _rotaryTable.Dispose();
+            }
+
+            _rotaryTable = Allocate(values.Length);
+            Upload(values, Tensor.Of(_rotaryTable));
+            (_rotaryKey, _rotaryPositions) = ((headDim, theta), count);
+        }
+
+        return Ptr(Tensor.Of(_rotaryTable));
+    }
+
+    /// <summary>
+    /// (cos, sin) per position and frequency, <c>[positions][headDim / 2][2]</c>, with the CPU engine's
+    /// float32 arithmetic: invFreq = 1 / theta^(2i/d), angle = position · invFreq.
+    /// </summary>
+    internal static float[] RotaryTableValues(int headDim, float theta, int positions)
+    {
+        int half = headDim / 2;
+        float[] values = new float[(long)positions * half * 2];
+        for (int i = 0; i < half; i++)
+        {
+            float invFreq = 1f / MathF.Pow(theta, (2 * i) / (float)headDim);
+            for (int position = 0; position < positions; position++)
+            {
+                float angle = (float)position * invFreq;
+                long at = 2 * ((long)position * half + i);
+                values[at] = MathF.Cos(angle);
+                values[at + 1] = MathF.Sin(angle);
+            }
+        }
+
+        return values;
     }
 
     // ───────────────────────────── loss ─────────────────────────────

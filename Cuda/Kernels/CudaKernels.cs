@@ -228,18 +228,30 @@ public sealed unsafe partial class CudaKernels : IKernels
             return;
         }
 
-        _device.Synchronize();
         _disposed = true;
-        _cublas.Dispose();
-        foreach (nint module in _modules.Values)
+        try
         {
-            _device.UnloadModule(module);
-        }
+            _device.Synchronize();
+            foreach (nint module in _modules.Values)
+            {
+                _device.UnloadModule(module);
+            }
 
-        _modules.Clear();
-        _functions.Clear();
-        _pool.Dispose();
-        _device.Dispose();
+            _pool.Dispose();
+        }
+        catch (CudaException)
+        {
+            // A sticky error (an illegal address, say) fails every later call of this context. It was thrown
+            // to whoever issued the work that caused it; throwing it again here would hide that first report
+            // behind a second one from a using block's Dispose.
+        }
+        finally
+        {
+            _cublas.Dispose();
+            _modules.Clear();
+            _functions.Clear();
+            _device.Dispose();
+        }
     }
 
     // ───────────────────────────── helpers ─────────────────────────────

@@ -28,6 +28,7 @@ public static class Program
                 "sample" => Sample(Precision(args[1])),
                 "selftest" => SelfTest(args[1], args[2]),
                 "fault" => Fault(),
+                "attention-consistency" => AttentionConsistency(),
                 _ => throw new ArgumentException($"unknown command {args[0]}"),
             };
         }
@@ -101,6 +102,65 @@ public static class Program
         catch (CudaException e)
         {
             Console.WriteLine("FAULT\t" + e.Message.Replace('\n', ' '));
+        }
+
+        return 0;
+    }
+
+    /// <summary>
+    /// The bf16 attention backward against the CPU engine's attention on bf16-rounded Q, K, V: the tensor-core
+    /// forward computes its scores (and the log-sum-exp it saves) from rounded inputs, so a backward that
+    /// recomputes probabilities from the unrounded ones is inconsistent with that log-sum-exp.
+    /// </summary>
+    private static int AttentionConsistency()
+    {
+        using CudaKernels gpu = CudaKernels.Create(CudaPrecision.BFloat16);
+        using var cpu = new CpuKernels();
+        var shape = Engine.Kernels.AttentionShape.Training(2, 100, 4, 2, 64);
+        long qn = 2L * 100 * 4 * 64, kn = 2L * 100 * 2 * 64, ln = 2L * 4 * 100;
+        var random = new Random(7);
+        float[] Floats(long n) => [.. Enumerable.Range(0, (int)n).Select(_ => (float)(random.NextDouble() * 2 - 1))];
+        static float Round(float f)
+        {
+            // Round to the nearest bfloat16 (ties to even), as the tensor-core path rounds its inputs.
+            uint bits = BitConverter.SingleToUInt32Bits(f);
+            return BitConverter.UInt32BitsToSingle((bits + 0x7fffu + ((bits >> 16) & 1u)) & 0xffff0000u);
+        }
+
+        float[] q = Floats(qn), k = Floats(kn), v = Floats(kn), dO = Floats(qn);
+        Dictionary<string, float[]> Run(Engine.Kernels.IKernels kernels, bool rounded)
+        {
+            float[] Input(float[] x) => rounded ? [.. x.Select(Round)] : x;
+            var buffers = new List<Engine.Kernels.ITensorBuffer>();
+            Engine.Kernels.Tensor New(float[] data)
+            {
+                Engine.Kernels.ITensorBuffer b = kernels.Allocate(data.Length);
+                buffers.Add(b);
+                kernels.Upload(data, Engine.Kernels.Tensor.Of(b));
+                return Engine.Kernels.Tensor.Of(b);
+            }
+
+            Engine.Kernels.Tensor tq = New(Input(q)), tk = New(Input(k)), tv = New(Input(v)), o = New(new float[qn]), lse = New(new float[ln]);
+            Engine.Kernels.Tensor dq = New(new float[qn]), dk = New(new float[kn]), dv = New(new float[kn]);
+            kernels.AttentionForward(o, lse, tq, tk, tv, shape);
+            kernels.AttentionBackward(dq, dk, dv, New(dO), o, lse, tq, tk, tv, shape);
+            var result = new Dictionary<string, float[]>();
+            foreach ((string name, Engine.Kernels.Tensor t) in new[] { ("queryGrad", dq), ("keyGrad", dk), ("valueGrad", dv) })
+            {
+                float[] host = new float[t.Length];
+                kernels.Download(t, host);
+                result[name] = host;
+            }
+
+            buffers.ForEach(b => b.Dispose());
+            return result;
+        }
+
+        Dictionary<string, float[]> candidate = Run(gpu, rounded: false), reference = Run(cpu, rounded: true);
+        foreach ((string name, float[] expected) in reference)
+        {
+            (double maxAbs, double maxElement) = KernelParity.ElementErrors(candidate[name], expected);
+            Console.WriteLine($"CONSISTENCY\t{name}\t{KernelParity.RelativeError(candidate[name], expected):E3}\t{maxElement:E3}");
         }
 
         return 0;
