@@ -22,12 +22,12 @@ public sealed unsafe partial class CudaKernels
         {
             ulong qb = ToBFloat16(query, "q"), kb = ToBFloat16(key, "k"), vb = ToBFloat16(value, "v");
             void** bf16 = stackalloc void*[] { &o, &lse, &qb, &kb, &vb, &b, &tq, &tk, &tcap, &h, &hkv, &scale };
-            Launch("attention_bf16.cu", d == 64 ? "attention_forward_bf16_d64" : "attention_forward_bf16_d128", (Blocks(tq), (uint)h, (uint)b), 128, bf16);
+            Launch("attention_bf16.cu", d == 64 ? "attention_forward_bf16_d64" : "attention_forward_bf16_d128", (Blocks(tq), (uint)h, (uint)b), bf16);
             return;
         }
 
         void** args = stackalloc void*[] { &o, &lse, &q, &k, &v, &b, &tq, &tk, &tcap, &h, &hkv, &d, &scale };
-        Launch("attention.cu", "attention_forward_f32", (Blocks(tq), (uint)h, (uint)b), AttentionRows, args);
+        Launch("attention.cu", "attention_forward_f32", (Blocks(tq), (uint)h, (uint)b), args);
     }
 
     /// <summary>
@@ -64,9 +64,9 @@ public sealed unsafe partial class CudaKernels
         void** deltaArgs = stackalloc void*[] { &delta, &dout, &o, &b, &tq, &h, &d };
         Launch("attention.cu", "attention_backward_delta", (long)b * tq * h, deltaArgs);
         void** queryArgs = stackalloc void*[] { &dq, &dout, &lse, &delta, &q, &k, &v, &b, &tq, &tk, &tcap, &h, &hkv, &d, &scale };
-        Launch("attention.cu", "attention_backward_query_f32", (Blocks(tq), (uint)h, (uint)b), AttentionRows, queryArgs);
+        Launch("attention.cu", "attention_backward_query_f32", (Blocks(tq), (uint)h, (uint)b), queryArgs);
         void** keyArgs = stackalloc void*[] { &dk, &dv, &dout, &lse, &delta, &q, &k, &v, &b, &tq, &tk, &tcap, &h, &hkv, &d, &scale };
-        Launch("attention.cu", "attention_backward_key_value_f32", (Blocks(tk), (uint)hkv, (uint)b), AttentionRows, keyArgs);
+        Launch("attention.cu", "attention_backward_key_value_f32", (Blocks(tk), (uint)hkv, (uint)b), keyArgs);
     }
 
     /// <summary>A float32 scratch copy of a tensor rounded to bfloat16 values (slot reused every call).</summary>

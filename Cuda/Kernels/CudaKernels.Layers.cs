@@ -161,7 +161,7 @@ public sealed unsafe partial class CudaKernels
         RequireLength(weight, channels);
         ulong o = Ptr(output), r = Ptr(rstd), x = Ptr(input), w = Ptr(weight);
         void** args = stackalloc void*[] { &o, &r, &x, &w, &rows, &channels, &epsilon };
-        Launch("rmsnorm.cu", "rmsnorm_forward", ((uint)rows, 1, 1), Threads, args);
+        Launch("rmsnorm.cu", "rmsnorm_forward", ((uint)rows, 1, 1), args);
     }
 
     /// <inheritdoc/>
@@ -175,11 +175,11 @@ public sealed unsafe partial class CudaKernels
         RequireLength(rstd, rows);
         ulong dx = Ptr(inputGrad), dw = Ptr(weightGrad), dy = Ptr(outputGrad), x = Ptr(input), w = Ptr(weight), r = Ptr(rstd);
         void** input_ = stackalloc void*[] { &dx, &dy, &x, &w, &r, &rows, &channels };
-        Launch("rmsnorm.cu", "rmsnorm_backward_input", ((uint)rows, 1, 1), Threads, input_);
+        Launch("rmsnorm.cu", "rmsnorm_backward_input", ((uint)rows, 1, 1), input_);
         int chunks = (rows + RmsRowsPerChunk - 1) / RmsRowsPerChunk;
         ulong partials = _pool.Scratch("rmsnorm-partials", (long)chunks * channels * 4);
         void** partial = stackalloc void*[] { &partials, &dy, &x, &r, &rows, &channels };
-        Launch("rmsnorm.cu", "rmsnorm_backward_weight_partial", ((uint)((channels + Threads - 1) / Threads), (uint)chunks, 1), Threads, partial);
+        Launch("rmsnorm.cu", "rmsnorm_backward_weight_partial", ((uint)((channels + Threads - 1) / Threads), (uint)chunks, 1), partial);
         void** final = stackalloc void*[] { &dw, &partials, &chunks, &channels };
         Launch("rmsnorm.cu", "rmsnorm_backward_weight_final", channels, final);
     }
@@ -305,7 +305,7 @@ public sealed unsafe partial class CudaKernels
         RequireLength(logits, (long)rows * vocab);
         ulong l = Ptr(losses), z = Ptr(logits), t = Ptr(targets, rows);
         void** args = stackalloc void*[] { &l, &z, &t, &scale, &rows, &vocab, &writeGradient };
-        Launch("loss.cu", "cross_entropy", ((uint)rows, 1, 1), 1024, args);
+        Launch("loss.cu", "cross_entropy", ((uint)rows, 1, 1), args);
     }
 
     // ───────────────────────────── optimizer ─────────────────────────────
@@ -320,9 +320,9 @@ public sealed unsafe partial class CudaKernels
         ulong partials = _pool.Scratch("sum-squares", blocks * 4L);
         ulong p = Ptr(x), r = Ptr(result);
         void** first = stackalloc void*[] { &partials, &p, &n };
-        Launch("optimizer.cu", "sum_squares_partial", ((uint)blocks, 1, 1), Threads, first);
+        Launch("optimizer.cu", "sum_squares_partial", ((uint)blocks, 1, 1), first);
         void** second = stackalloc void*[] { &r, &partials, &blocks };
-        Launch("optimizer.cu", "sum_squares_final", (1, 1, 1), 1024, second);
+        Launch("optimizer.cu", "sum_squares_final", (1, 1, 1), second);
     }
 
     /// <inheritdoc/>

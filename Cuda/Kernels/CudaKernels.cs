@@ -341,6 +341,18 @@ public sealed unsafe partial class CudaKernels : IKernels
         return function;
     }
 
+    /// <summary>
+    /// Threads per block each kernel is launched with: the launches below take their block size from here, and
+    /// the resource report checks registers × threads against the SM for exactly these numbers.
+    /// </summary>
+    public static int LaunchThreads(string kernel) => kernel switch
+    {
+        "cross_entropy" or "sum_squares_final" => 1024,
+        "attention_forward_bf16_d64" or "attention_forward_bf16_d128" => 128,
+        "attention_forward_f32" or "attention_backward_query_f32" or "attention_backward_key_value_f32" => AttentionRows,
+        _ => Threads,
+    };
+
     /// <summary>A 1-D grid-stride launch over <paramref name="count"/> elements (the grid depends on the count only).</summary>
     private void Launch(string module, string name, long count, void** args)
     {
@@ -349,10 +361,11 @@ public sealed unsafe partial class CudaKernels : IKernels
             return;
         }
 
-        uint blocks = (uint)Math.Min((count + Threads - 1) / Threads, 1L << 20);
-        _device.Launch(Function(module, name), name, (blocks, 1, 1), (Threads, 1, 1), 0, args);
+        int threads = LaunchThreads(name);
+        uint blocks = (uint)Math.Min((count + threads - 1) / threads, 1L << 20);
+        _device.Launch(Function(module, name), name, (blocks, 1, 1), ((uint)threads, 1, 1), 0, args);
     }
 
-    private void Launch(string module, string name, (uint X, uint Y, uint Z) grid, uint threads, void** args)
-        => _device.Launch(Function(module, name), name, grid, (threads, 1, 1), 0, args);
+    private void Launch(string module, string name, (uint X, uint Y, uint Z) grid, void** args)
+        => _device.Launch(Function(module, name), name, grid, ((uint)LaunchThreads(name), 1, 1), 0, args);
 }
