@@ -76,7 +76,9 @@ run() {
   # 2. gpu-check: every stage in its own process (a fault in one leaves the next running).
   local check_args=(--out "$out/gpu-check")
   [ "$quick" = 1 ] && check_args+=(--quick)
-  if jpeglm gpu-check "${check_args[@]}" >"$out/gpu-check.console.txt" 2>&1; then step gpu-check PASS "$out/gpu-check/summary.txt"
+  if jpeglm gpu-check "${check_args[@]}" >"$out/gpu-check.console.txt" 2>&1; then step gpu-check PASS "gpu-check/summary.txt"
+  elif [ "$device" = cpu ] && [ -z "${JPEGLM_CUDA_EMULATOR:-}" ]; then
+    step gpu-check SKIP "no CUDA device (--device cpu): probe and kernel resource report only"
   else step gpu-check FAIL "see gpu-check/summary.txt"; status=1; fi
 
   # 3. compute-sanitizer on the small parity cases, where the machine has it.
@@ -95,13 +97,13 @@ run() {
   fi
 
   # 4. A real Fashion-MNIST training run for a fixed time: SIGINT makes train save a checkpoint and stop.
-  local config="$gpu/fmnist-85m.json" train=(--batch-tokens 65536 --context 1024 --lr 6e-4 --warmup 100 --val-every 100 --checkpoint-every 1000)
+  local config="$gpu/fmnist-85m.json" train=(--steps 100000 --batch-tokens 65536 --context 1024 --lr 6e-4 --warmup 100 --val-every 100 --checkpoint-every 1000)
   if [ "$quick" = 1 ]; then config="$gpu/fmnist-quick.json"; train=(--batch-tokens 1024 --context 256 --steps 3 --warmup 1 --val-every 2); fi
   local train_device=$device
   [ "$device" = cpu ] && [ -n "${JPEGLM_CUDA_EMULATOR:-}" ] && train_device=cuda-fp32
   set +e
   timeout -s INT "$((minutes * 60))" ${JPEGLM:-"$gpu/jpeglm"} train --data "$gpu/data" --model-config "$config" --out "$out/run" \
-    --device "$train_device" --steps 100000 "${train[@]}" >"$out/train.txt" 2>&1
+    --device "$train_device" "${train[@]}" >"$out/train.txt" 2>&1
   local code=$?
   set -e
   if [ -f "$out/run/model.safetensors" ]; then step "train ${minutes} min ($train_device)" PASS "$(tail -1 "$out/run/loss.csv" 2>/dev/null)"
