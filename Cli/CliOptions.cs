@@ -76,7 +76,7 @@ internal static class CliOptions
     public static Option<bool> Flag(string name, string description) => new(name) { Description = description };
 
     /// <summary><c>--device auto|cpu|cuda</c>, shared by the commands that run a model.</summary>
-    public static Option<string> Device() => Choice("--device", "auto", "compute backend: auto takes CUDA when usable, else the CPU", "auto", "cpu", "cuda");
+    public static Option<string> Device() => Choice("--device", "auto", "compute backend: auto takes CUDA when usable, else the CPU; cuda runs GEMMs and attention in bf16, cuda-fp32 everything in float32", "auto", "cpu", "cuda", "cuda-fp32");
 
     /// <summary>A file or folder argument.</summary>
     public static Argument<string> Path(string name, string description) => new(name) { Description = description };

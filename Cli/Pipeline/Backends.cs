@@ -10,7 +10,8 @@ internal static class Backends
 {
     /// <summary>
     /// Opens the backend. <c>auto</c> takes CUDA when a driver, a device and the toolkit libraries are found,
-    /// else the CPU (saying why on <paramref name="log"/>); <c>cuda</c> fails with the resolver's reason.
+    /// else the CPU (saying why on <paramref name="log"/>); <c>cuda</c> (bf16 GEMMs and attention) and
+    /// <c>cuda-fp32</c> (everything in float32, as exact as the CPU) fail with the resolver's reason.
     /// </summary>
     public static IKernels Open(string device, TextWriter log)
     {
@@ -18,14 +19,14 @@ internal static class Backends
         {
             case "cpu":
                 return new CpuKernels();
-            case "cuda":
+            case "cuda" or "cuda-fp32":
                 try
                 {
-                    return CudaKernels.Create(CudaPrecision.BFloat16);
+                    return CudaKernels.Create(device == "cuda" ? CudaPrecision.BFloat16 : CudaPrecision.Float32);
                 }
                 catch (Exception e) when (e is CudaException or DllNotFoundException or EntryPointNotFoundException)
                 {
-                    throw new UsageException($"--device cuda: {e.Message}");
+                    throw new UsageException($"--device {device}: {e.Message}");
                 }
 
             case "auto":
@@ -40,7 +41,7 @@ internal static class Backends
                 }
 
             default:
-                throw new UsageException($"--device must be auto, cpu or cuda, got '{device}'");
+                throw new UsageException($"--device must be auto, cpu, cuda or cuda-fp32, got '{device}'");
         }
     }
 

@@ -174,6 +174,20 @@ public sealed unsafe class CudaDevice : IDisposable
         }
     }
 
+    /// <summary>
+    /// Tells the emulated device that only the first <paramref name="bytes"/> of the allocation at
+    /// <paramref name="pointer"/> hold the tensor now using it (in stream order), so that a kernel touching the
+    /// rest of a pooled block fails like an out-of-bounds access. Does nothing on a real driver.
+    /// </summary>
+    public void MarkValid(ulong pointer, long bytes)
+    {
+        if (Api.EmuSetValidBytesAsync != null)
+        {
+            MakeCurrent();
+            Api.Check(Api.EmuSetValidBytesAsync(pointer, (nuint)bytes, _stream), "jpeglmEmuSetValidBytesAsync");
+        }
+    }
+
     /// <summary>Device-to-device copy on the stream.</summary>
     public void CopyOnDevice(ulong destination, ulong source, long bytes)
     {

@@ -51,6 +51,11 @@ public sealed unsafe class DriverApi
     internal readonly delegate* unmanaged<nint, int, int, int> CuFuncSetAttribute;
     internal readonly delegate* unmanaged<nint, uint, uint, uint, uint, uint, uint, uint, nint, void**, void**, int> CuLaunchKernel;
 
+    // Optional: present in recent drivers (resource report) and in the emulated device's library only.
+    internal readonly delegate* unmanaged<int*, int, nint, int> CuFuncGetAttribute;
+    internal readonly delegate* unmanaged<ulong, nuint, nint, int> EmuSetValidBytesAsync;
+    private readonly delegate* unmanaged<byte*, nuint, int> _emuLastError;
+
     /// <summary>Binds every entry point from a loaded driver library.</summary>
     public DriverApi(LoadedLibrary library)
     {
@@ -89,7 +94,16 @@ public sealed unsafe class DriverApi
         CuModuleUnload = (delegate* unmanaged<nint, int>)Export(h, "cuModuleUnload");
         CuFuncSetAttribute = (delegate* unmanaged<nint, int, int, int>)Export(h, "cuFuncSetAttribute");
         CuLaunchKernel = (delegate* unmanaged<nint, uint, uint, uint, uint, uint, uint, uint, nint, void**, void**, int>)Export(h, "cuLaunchKernel");
+        CuFuncGetAttribute = (delegate* unmanaged<int*, int, nint, int>)OptionalExport(h, "cuFuncGetAttribute");
+        EmuSetValidBytesAsync = (delegate* unmanaged<ulong, nuint, nint, int>)OptionalExport(h, "jpeglmEmuSetValidBytesAsync");
+        _emuLastError = (delegate* unmanaged<byte*, nuint, int>)OptionalExport(h, "jpeglmEmuLastError");
     }
+
+    /// <summary>
+    /// Whether the library is the emulated device (Cuda/Emulator), which describes each failure (kernel,
+    /// thread, address) and is told which bytes of a pooled block a tensor uses.
+    /// </summary>
+    public bool IsEmulator => _emuLastError != null;
 
     /// <summary>The library the entry points came from.</summary>
     public LoadedLibrary Library { get; }
@@ -107,6 +121,16 @@ public sealed unsafe class DriverApi
     public CudaException Error(int result, string call)
     {
         (string name, string description) = Describe(result);
+        if (_emuLastError != null)
+        {
+            // The emulator knows what a GPU would not say: which kernel, thread and address failed, and why.
+            byte* text = stackalloc byte[1024];
+            if (_emuLastError(text, 1024) == Success && text[0] != 0)
+            {
+                description += "; emulated device: " + Marshal.PtrToStringUTF8((nint)text);
+            }
+        }
+
         return new CudaException(CudaLibrary.Driver, call, result, name, description);
     }
 
@@ -118,6 +142,9 @@ public sealed unsafe class DriverApi
         string d = _getErrorString(result, &text) == Success && text != null ? Marshal.PtrToStringUTF8((nint)text) ?? "" : "unknown error";
         return (n, d);
     }
+
+    private static nint OptionalExport(nint handle, string name)
+        => NativeLibrary.TryGetExport(handle, name, out nint address) ? address : 0;
 
     private static nint Export(nint handle, string name)
         => NativeLibrary.TryGetExport(handle, name, out nint address)

@@ -38,6 +38,25 @@ public sealed record LibraryResolution(IReadOnlyList<LoadedLibrary> Libraries, i
         throw new CudaException($"{library} was not resolved: {Error ?? "not requested"}");
     }
 
+    /// <summary>
+    /// The error followed by every candidate tried and why it was not taken, and the Python prefixes and
+    /// library folders that were searched: what a failed resolution should print.
+    /// </summary>
+    public string Explain(ILibraryProbe probe)
+    {
+        ArgumentNullException.ThrowIfNull(probe);
+        var text = new System.Text.StringBuilder(Error ?? "resolved");
+        foreach (string line in Describe())
+        {
+            text.Append("\n  ").Append(line);
+        }
+
+        text.Append("\n  Python prefixes searched: ").AppendJoin(' ', LibraryResolver.PythonPrefixes(probe));
+        text.Append("\n  set ").Append(LibraryResolver.PathVariable).Append(" to the folder holding the libraries (or a Python prefix), or ")
+            .Append("JPEGLM_CUDA_DRIVER / JPEGLM_CUBLAS / JPEGLM_CUBLASLT / JPEGLM_NVRTC to their paths");
+        return text.ToString();
+    }
+
     /// <summary>One line per attempt, for <c>gpu-check</c>'s probe report.</summary>
     public IEnumerable<string> Describe()
     {
@@ -51,16 +70,27 @@ public sealed record LibraryResolution(IReadOnlyList<LoadedLibrary> Libraries, i
 /// <summary>
 /// Finds the CUDA libraries without hard-coding one path. Order, for every library: the environment override
 /// (<c>JPEGLM_CUDA_DRIVER</c>, <c>JPEGLM_CUBLAS</c>, <c>JPEGLM_CUBLASLT</c>, <c>JPEGLM_NVRTC</c>: a full path,
-/// taken alone when set), then the bare soname (the dynamic loader's own search), then
-/// <c>/usr/local/cuda*/lib64</c> and <c>targets/x86_64-linux/lib</c> (newest toolkit first), then pip's
-/// <c>nvidia/*/lib</c> folders under common Python prefixes. cuBLAS, cuBLASLt and NVRTC are taken from one
-/// toolkit major version together, newest first (13, 12, 11). A path through a <c>stubs</c> folder is never
-/// loaded: the stub <c>libcuda.so</c> links but cannot run anything.
+/// taken alone when set; <c>JPEGLM_CUDA_EMULATOR</c> stands for the first three at once), then the folders of
+/// <c>JPEGLM_CUDA_PATH</c> (colon-separated: library folders, Python prefixes or site-packages), then the bare
+/// soname (the dynamic loader's own search), then <c>/usr/local/cuda*/lib64</c> and
+/// <c>targets/x86_64-linux/lib</c> (newest toolkit first), then pip's <c>nvidia/*/lib</c> folders under the
+/// Python prefixes of active and of installed-but-not-activated environments (see <see cref="PythonPrefixes"/>).
+/// cuBLAS, cuBLASLt and NVRTC are taken from one toolkit major version together, newest first (13, 12, 11).
+/// A path through a <c>stubs</c> folder is never loaded: the stub <c>libcuda.so</c> links but cannot run anything.
 /// </summary>
 public static class LibraryResolver
 {
     /// <summary>Toolkit major versions tried, newest first.</summary>
     public static IReadOnlyList<int> ToolkitMajors { get; } = [13, 12, 11];
+
+    /// <summary>
+    /// The path of the emulated device library (Cuda/Emulator): when set, it is the driver, cuBLAS and cuBLASLt
+    /// (each library's own override still wins). NVRTC stays the real one.
+    /// </summary>
+    public const string EmulatorVariable = "JPEGLM_CUDA_EMULATOR";
+
+    /// <summary>Extra folders searched before the standard ones (colon-separated).</summary>
+    public const string PathVariable = "JPEGLM_CUDA_PATH";
 
     /// <summary>The environment variable that overrides the path of <paramref name="library"/>.</summary>
     public static string OverrideVariable(CudaLibrary library) => library switch
@@ -97,7 +127,17 @@ public static class LibraryResolver
     {
         ArgumentNullException.ThrowIfNull(probe);
         string soname = Soname(library, major);
-        var result = new List<string> { soname };
+        var result = new List<string>();
+        foreach (string dir in ExplicitDirectories(probe))
+        {
+            string path = dir + "/" + soname;
+            if (!result.Contains(path) && probe.FileExists(path))
+            {
+                result.Add(path);
+            }
+        }
+
+        result.Add(soname);
         foreach (string dir in SearchDirectories(library, probe))
         {
             string path = dir + "/" + soname;
@@ -108,6 +148,29 @@ public static class LibraryResolver
         }
 
         return result;
+    }
+
+    /// <summary>
+    /// The folders of <c>JPEGLM_CUDA_PATH</c>, each taken as a library folder, as site-packages (its
+    /// <c>nvidia/*/lib</c>) and as a Python prefix (its <c>lib/python3.*/site-packages/nvidia/*/lib</c>).
+    /// </summary>
+    public static IReadOnlyList<string> ExplicitDirectories(ILibraryProbe probe)
+    {
+        ArgumentNullException.ThrowIfNull(probe);
+        var dirs = new List<string>();
+        foreach (string entry in (probe.Environment(PathVariable) ?? "").Split(':', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            string root = entry.TrimEnd('/');
+            dirs.Add(root);
+            dirs.Add(root + "/lib64");
+            dirs.Add(root + "/lib");
+            foreach (string sitePackages in new[] { root }.Concat(SitePackagesOf(root, probe)))
+            {
+                dirs.AddRange(probe.Subdirectories(sitePackages + "/nvidia").Order(StringComparer.Ordinal).Select(p => p + "/lib"));
+            }
+        }
+
+        return dirs;
     }
 
     /// <summary>Folders searched after the soname, in order.</summary>
@@ -197,6 +260,11 @@ public static class LibraryResolver
     private static LoadedLibrary? TryResolve(CudaLibrary library, int major, ILibraryProbe probe, List<(CudaLibrary, ProbeAttempt)> attempts)
     {
         string? overridden = probe.Environment(OverrideVariable(library));
+        if (string.IsNullOrWhiteSpace(overridden) && library != CudaLibrary.Nvrtc)
+        {
+            overridden = probe.Environment(EmulatorVariable);
+        }
+
         IReadOnlyList<string> candidates = string.IsNullOrWhiteSpace(overridden) ? Candidates(library, major, probe) : [overridden.Trim()];
         foreach (string candidate in candidates)
         {
@@ -266,9 +334,17 @@ public static class LibraryResolver
         return Version.TryParse(text, out version);
     }
 
-    /// <summary>site-packages / dist-packages folders of common Python prefixes, virtual envs and conda.</summary>
-    private static IEnumerable<string> SitePackages(ILibraryProbe probe)
+    /// <summary>
+    /// Python prefixes whose <c>site-packages/nvidia/*/lib</c> may hold the CUDA wheels: the active virtual or
+    /// conda environment, then environments that are installed but not activated (the GPU machines run the
+    /// binary outside the PyTorch environment): <c>/usr/local</c>, <c>/usr</c>, <c>/opt/conda</c> and its
+    /// <c>envs/*</c>, every folder directly under <c>/opt</c> and under the home folder that looks like a Python
+    /// prefix (a venv such as <c>~/venv</c> or <c>/opt/pytorch</c>, a conda install such as <c>~/miniconda3</c> and
+    /// its <c>envs/*</c>), <c>~/.local</c> and <c>~/.pyenv/versions/*</c>.
+    /// </summary>
+    public static IReadOnlyList<string> PythonPrefixes(ILibraryProbe probe)
     {
+        ArgumentNullException.ThrowIfNull(probe);
         var prefixes = new List<string>();
         foreach (string variable in new[] { "VIRTUAL_ENV", "CONDA_PREFIX" })
         {
@@ -279,29 +355,52 @@ public static class LibraryResolver
         }
 
         prefixes.AddRange(["/usr/local", "/usr", "/opt/conda"]);
-        if (probe.Environment("HOME") is { Length: > 0 } home)
+        string? home = probe.Environment("HOME") is { Length: > 0 } h ? h.TrimEnd('/') : null;
+        // One level of folders under /opt and the home folder, and their conda envs: bounded, no deep walk.
+        foreach (string root in home == null ? new[] { "/opt" } : ["/opt", home])
         {
-            prefixes.Add(home.TrimEnd('/') + "/.local");
+            foreach (string dir in probe.Subdirectories(root).Order(StringComparer.Ordinal))
+            {
+                prefixes.Add(dir);
+                prefixes.AddRange(probe.Subdirectories(dir + "/envs").Order(StringComparer.Ordinal));
+            }
         }
 
-        var seen = new HashSet<string>(StringComparer.Ordinal);
-        foreach (string prefix in prefixes)
+        if (home != null)
         {
-            // lib/python3.X, newest minor first.
-            var pythons = probe.Subdirectories(prefix + "/lib")
-                .Where(d => d[(d.LastIndexOf('/') + 1)..].StartsWith("python3", StringComparison.Ordinal))
-                .OrderByDescending(d => PythonMinor(d));
-            foreach (string python in pythons)
+            prefixes.Add(home + "/.local");
+            prefixes.AddRange(probe.Subdirectories(home + "/.pyenv/versions").Order(StringComparer.Ordinal));
+        }
+
+        return [.. prefixes.Distinct(StringComparer.Ordinal)];
+    }
+
+    /// <summary>site-packages / dist-packages folders of every prefix in <see cref="PythonPrefixes"/>.</summary>
+    private static IEnumerable<string> SitePackages(ILibraryProbe probe)
+    {
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (string prefix in PythonPrefixes(probe))
+        {
+            foreach (string folder in SitePackagesOf(prefix, probe))
             {
-                foreach (string leaf in new[] { "/site-packages", "/dist-packages" })
+                if (seen.Add(folder))
                 {
-                    string folder = python + leaf;
-                    if (seen.Add(folder))
-                    {
-                        yield return folder;
-                    }
+                    yield return folder;
                 }
             }
+        }
+    }
+
+    /// <summary><c>lib/python3.X/{site,dist}-packages</c> of one prefix, newest minor first.</summary>
+    private static IEnumerable<string> SitePackagesOf(string prefix, ILibraryProbe probe)
+    {
+        var pythons = probe.Subdirectories(prefix + "/lib")
+            .Where(d => d[(d.LastIndexOf('/') + 1)..].StartsWith("python3", StringComparison.Ordinal))
+            .OrderByDescending(d => PythonMinor(d));
+        foreach (string python in pythons)
+        {
+            yield return python + "/site-packages";
+            yield return python + "/dist-packages";
         }
     }
 

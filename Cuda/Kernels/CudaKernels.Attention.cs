@@ -22,18 +22,19 @@ public sealed unsafe partial class CudaKernels
         {
             ulong qb = ToBFloat16(query, "q"), kb = ToBFloat16(key, "k"), vb = ToBFloat16(value, "v");
             void** bf16 = stackalloc void*[] { &o, &lse, &qb, &kb, &vb, &b, &tq, &tk, &tcap, &h, &hkv, &scale };
-            Launch("attention_bf16.cu", d == 64 ? "attention_forward_bf16_d64" : "attention_forward_bf16_d128", (Blocks(tq), (uint)h, (uint)b), 128, bf16);
+            Launch("attention_bf16.cu", d == 64 ? "attention_forward_bf16_d64" : "attention_forward_bf16_d128", (Blocks(tq), (uint)h, (uint)b), bf16);
             return;
         }
 
         void** args = stackalloc void*[] { &o, &lse, &q, &k, &v, &b, &tq, &tk, &tcap, &h, &hkv, &d, &scale };
-        Launch("attention.cu", "attention_forward_f32", (Blocks(tq), (uint)h, (uint)b), AttentionRows, args);
+        Launch("attention.cu", "attention_forward_f32", (Blocks(tq), (uint)h, (uint)b), args);
     }
 
     /// <summary>
     /// Whether the forward runs on tensor cores (attention_bf16.cu): bf16 mode, head dimension 64 or 128, at least
     /// 16 query rows (decode steps of one token stay on the float32 kernel, which does not copy the whole KV
-    /// cache to bf16), and <c>JPEGLM_CUDA_ATTENTION</c> not set to <c>fp32</c>. The backward always runs in float32.
+    /// cache to bf16), and <c>JPEGLM_CUDA_ATTENTION</c> not set to <c>fp32</c>. The backward runs in float32 on
+    /// the same bf16-rounded Q, K, V, so its probabilities match the forward's saved log-sum-exp.
     /// </summary>
     public bool UsesTensorCoreAttention(AttentionShape shape)
         => Precision == CudaPrecision.BFloat16 && shape.HeadDim is 64 or 128 && shape.QueryLength >= 16 && !_forceFloat32Attention;
@@ -52,13 +53,31 @@ public sealed unsafe partial class CudaKernels
         float scale = 1f / MathF.Sqrt(d);
         ulong dq = Ptr(queryGrad), dk = Ptr(keyGrad), dv = Ptr(valueGrad), dout = Ptr(outputGrad), o = Ptr(output), lse = Ptr(logSumExp);
         ulong q = Ptr(query), k = Ptr(key), v = Ptr(value);
+        if (UsesTensorCoreAttention(shape))
+        {
+            // The forward computed its scores and the saved log-sum-exp from bf16-rounded Q, K, V; recomputing the
+            // probabilities from the unrounded values would not sum to one against that log-sum-exp.
+            (q, k, v) = (RoundedToBFloat16(query, "q"), RoundedToBFloat16(key, "k"), RoundedToBFloat16(value, "v"));
+        }
+
         ulong delta = _pool.Scratch("attention-delta", (long)b * h * tq * 4);
         void** deltaArgs = stackalloc void*[] { &delta, &dout, &o, &b, &tq, &h, &d };
         Launch("attention.cu", "attention_backward_delta", (long)b * tq * h, deltaArgs);
         void** queryArgs = stackalloc void*[] { &dq, &dout, &lse, &delta, &q, &k, &v, &b, &tq, &tk, &tcap, &h, &hkv, &d, &scale };
-        Launch("attention.cu", "attention_backward_query_f32", (Blocks(tq), (uint)h, (uint)b), AttentionRows, queryArgs);
+        Launch("attention.cu", "attention_backward_query_f32", (Blocks(tq), (uint)h, (uint)b), queryArgs);
         void** keyArgs = stackalloc void*[] { &dk, &dv, &dout, &lse, &delta, &q, &k, &v, &b, &tq, &tk, &tcap, &h, &hkv, &d, &scale };
-        Launch("attention.cu", "attention_backward_key_value_f32", (Blocks(tk), (uint)hkv, (uint)b), AttentionRows, keyArgs);
+        Launch("attention.cu", "attention_backward_key_value_f32", (Blocks(tk), (uint)hkv, (uint)b), keyArgs);
+    }
+
+    /// <summary>A float32 scratch copy of a tensor rounded to bfloat16 values (slot reused every call).</summary>
+    private ulong RoundedToBFloat16(Tensor t, string slot)
+    {
+        ulong source = Ptr(t);
+        ulong copy = _pool.Scratch("bf16-rounded-" + slot, t.Length * 4);
+        long n = t.Length;
+        void** args = stackalloc void*[] { &copy, &source, &n };
+        Launch("pointwise.cu", "round_bf16_f32", n, args);
+        return copy;
     }
 
     private static uint Blocks(int rows) => (uint)((rows + AttentionRows - 1) / AttentionRows);

@@ -9,6 +9,9 @@ public sealed unsafe partial class CudaKernels
     private const int RmsRowsPerChunk = 256; // RMS_ROWS_PER_CHUNK in rmsnorm.cu
     private int[] _bucketRows = [];
     private int[] _bucketCounts = [];
+    private ITensorBuffer? _rotaryTable;
+    private (int HeadDim, float Theta) _rotaryKey;
+    private int _rotaryPositions;
 
     // ───────────────────────────── embedding ─────────────────────────────
 
@@ -158,7 +161,7 @@ public sealed unsafe partial class CudaKernels
         RequireLength(weight, channels);
         ulong o = Ptr(output), r = Ptr(rstd), x = Ptr(input), w = Ptr(weight);
         void** args = stackalloc void*[] { &o, &r, &x, &w, &rows, &channels, &epsilon };
-        Launch("rmsnorm.cu", "rmsnorm_forward", ((uint)rows, 1, 1), Threads, args);
+        Launch("rmsnorm.cu", "rmsnorm_forward", ((uint)rows, 1, 1), args);
     }
 
     /// <inheritdoc/>
@@ -172,11 +175,11 @@ public sealed unsafe partial class CudaKernels
         RequireLength(rstd, rows);
         ulong dx = Ptr(inputGrad), dw = Ptr(weightGrad), dy = Ptr(outputGrad), x = Ptr(input), w = Ptr(weight), r = Ptr(rstd);
         void** input_ = stackalloc void*[] { &dx, &dy, &x, &w, &r, &rows, &channels };
-        Launch("rmsnorm.cu", "rmsnorm_backward_input", ((uint)rows, 1, 1), Threads, input_);
+        Launch("rmsnorm.cu", "rmsnorm_backward_input", ((uint)rows, 1, 1), input_);
         int chunks = (rows + RmsRowsPerChunk - 1) / RmsRowsPerChunk;
         ulong partials = _pool.Scratch("rmsnorm-partials", (long)chunks * channels * 4);
         void** partial = stackalloc void*[] { &partials, &dy, &x, &r, &rows, &channels };
-        Launch("rmsnorm.cu", "rmsnorm_backward_weight_partial", ((uint)((channels + Threads - 1) / Threads), (uint)chunks, 1), Threads, partial);
+        Launch("rmsnorm.cu", "rmsnorm_backward_weight_partial", ((uint)((channels + Threads - 1) / Threads), (uint)chunks, 1), partial);
         void** final = stackalloc void*[] { &dw, &partials, &chunks, &channels };
         Launch("rmsnorm.cu", "rmsnorm_backward_weight_final", channels, final);
     }
@@ -234,9 +237,56 @@ public sealed unsafe partial class CudaKernels
         }
 
         RequireLength(x, (long)batch * length * heads * headDim);
-        ulong p = Ptr(x);
-        void** args = stackalloc void*[] { &p, &batch, &length, &heads, &headDim, &positionOffset, &theta, &direction };
+        ulong p = Ptr(x), table = RotaryTable(headDim, theta, positionOffset + length);
+        void** args = stackalloc void*[] { &p, &table, &batch, &length, &heads, &headDim, &positionOffset, &direction };
         Launch("pointwise.cu", "rotary", (long)batch * length * heads * (headDim / 2), args);
+    }
+
+    /// <summary>
+    /// The device copy of <see cref="RotaryTableValues"/> for at least <paramref name="positions"/> positions:
+    /// uploaded once per (head dimension, theta) and regrown (doubling) when a longer sequence comes.
+    /// </summary>
+    private ulong RotaryTable(int headDim, float theta, int positions)
+    {
+        if (_rotaryTable == null || _rotaryKey != (headDim, theta) || positions > _rotaryPositions)
+        {
+            int count = _rotaryTable != null && _rotaryKey == (headDim, theta) ? Math.Max(positions, 2 * _rotaryPositions) : Math.Max(positions, 256);
+            float[] values = RotaryTableValues(headDim, theta, count);
+            if (_rotaryTable != null)
+            {
+                _device.Synchronize(); // a queued rotary launch may still read the old table
+                _rotaryTable.Dispose();
+            }
+
+            _rotaryTable = Allocate(values.Length);
+            Upload(values, Tensor.Of(_rotaryTable));
+            (_rotaryKey, _rotaryPositions) = ((headDim, theta), count);
+        }
+
+        return Ptr(Tensor.Of(_rotaryTable));
+    }
+
+    /// <summary>
+    /// (cos, sin) per position and frequency, <c>[positions][headDim / 2][2]</c>, with the CPU engine's
+    /// float32 arithmetic: invFreq = 1 / theta^(2i/d), angle = position · invFreq.
+    /// </summary>
+    internal static float[] RotaryTableValues(int headDim, float theta, int positions)
+    {
+        int half = headDim / 2;
+        float[] values = new float[(long)positions * half * 2];
+        for (int i = 0; i < half; i++)
+        {
+            float invFreq = 1f / MathF.Pow(theta, (2 * i) / (float)headDim);
+            for (int position = 0; position < positions; position++)
+            {
+                float angle = (float)position * invFreq;
+                long at = 2 * ((long)position * half + i);
+                values[at] = MathF.Cos(angle);
+                values[at + 1] = MathF.Sin(angle);
+            }
+        }
+
+        return values;
     }
 
     // ───────────────────────────── loss ─────────────────────────────
@@ -255,7 +305,7 @@ public sealed unsafe partial class CudaKernels
         RequireLength(logits, (long)rows * vocab);
         ulong l = Ptr(losses), z = Ptr(logits), t = Ptr(targets, rows);
         void** args = stackalloc void*[] { &l, &z, &t, &scale, &rows, &vocab, &writeGradient };
-        Launch("loss.cu", "cross_entropy", ((uint)rows, 1, 1), 1024, args);
+        Launch("loss.cu", "cross_entropy", ((uint)rows, 1, 1), args);
     }
 
     // ───────────────────────────── optimizer ─────────────────────────────
@@ -270,9 +320,9 @@ public sealed unsafe partial class CudaKernels
         ulong partials = _pool.Scratch("sum-squares", blocks * 4L);
         ulong p = Ptr(x), r = Ptr(result);
         void** first = stackalloc void*[] { &partials, &p, &n };
-        Launch("optimizer.cu", "sum_squares_partial", ((uint)blocks, 1, 1), Threads, first);
+        Launch("optimizer.cu", "sum_squares_partial", ((uint)blocks, 1, 1), first);
         void** second = stackalloc void*[] { &r, &partials, &blocks };
-        Launch("optimizer.cu", "sum_squares_final", (1, 1, 1), 1024, second);
+        Launch("optimizer.cu", "sum_squares_final", (1, 1, 1), second);
     }
 
     /// <inheritdoc/>

@@ -83,13 +83,13 @@ public sealed unsafe partial class CudaKernels : IKernels
         LibraryResolution driver = LibraryResolver.ResolveDriver(probe);
         if (!driver.Success)
         {
-            throw new CudaException(driver.Error!);
+            throw new CudaException(driver.Explain(probe));
         }
 
         LibraryResolution toolkit = LibraryResolver.ResolveToolkit(probe, CudaLibrary.Cublas, CudaLibrary.CublasLt, CudaLibrary.Nvrtc);
         if (!toolkit.Success)
         {
-            throw new CudaException(toolkit.Error!);
+            throw new CudaException(toolkit.Explain(probe));
         }
 
         CudaDevice device = CudaDevice.Open(driver.Get(CudaLibrary.Driver), ordinal);
@@ -228,18 +228,30 @@ public sealed unsafe partial class CudaKernels : IKernels
             return;
         }
 
-        _device.Synchronize();
         _disposed = true;
-        _cublas.Dispose();
-        foreach (nint module in _modules.Values)
+        try
         {
-            _device.UnloadModule(module);
-        }
+            _device.Synchronize();
+            foreach (nint module in _modules.Values)
+            {
+                _device.UnloadModule(module);
+            }
 
-        _modules.Clear();
-        _functions.Clear();
-        _pool.Dispose();
-        _device.Dispose();
+            _pool.Dispose();
+        }
+        catch (CudaException)
+        {
+            // A sticky error (an illegal address, say) fails every later call of this context. It was thrown
+            // to whoever issued the work that caused it; throwing it again here would hide that first report
+            // behind a second one from a using block's Dispose.
+        }
+        finally
+        {
+            _cublas.Dispose();
+            _modules.Clear();
+            _functions.Clear();
+            _device.Dispose();
+        }
     }
 
     // ───────────────────────────── helpers ─────────────────────────────
@@ -329,6 +341,18 @@ public sealed unsafe partial class CudaKernels : IKernels
         return function;
     }
 
+    /// <summary>
+    /// Threads per block each kernel is launched with: the launches below take their block size from here, and
+    /// the resource report checks registers × threads against the SM for exactly these numbers.
+    /// </summary>
+    public static int LaunchThreads(string kernel) => kernel switch
+    {
+        "cross_entropy" or "sum_squares_final" => 1024,
+        "attention_forward_bf16_d64" or "attention_forward_bf16_d128" => 128,
+        "attention_forward_f32" or "attention_backward_query_f32" or "attention_backward_key_value_f32" => AttentionRows,
+        _ => Threads,
+    };
+
     /// <summary>A 1-D grid-stride launch over <paramref name="count"/> elements (the grid depends on the count only).</summary>
     private void Launch(string module, string name, long count, void** args)
     {
@@ -337,10 +361,11 @@ public sealed unsafe partial class CudaKernels : IKernels
             return;
         }
 
-        uint blocks = (uint)Math.Min((count + Threads - 1) / Threads, 1L << 20);
-        _device.Launch(Function(module, name), name, (blocks, 1, 1), (Threads, 1, 1), 0, args);
+        int threads = LaunchThreads(name);
+        uint blocks = (uint)Math.Min((count + threads - 1) / threads, 1L << 20);
+        _device.Launch(Function(module, name), name, (blocks, 1, 1), ((uint)threads, 1, 1), 0, args);
     }
 
-    private void Launch(string module, string name, (uint X, uint Y, uint Z) grid, uint threads, void** args)
-        => _device.Launch(Function(module, name), name, grid, (threads, 1, 1), 0, args);
+    private void Launch(string module, string name, (uint X, uint Y, uint Z) grid, void** args)
+        => _device.Launch(Function(module, name), name, grid, ((uint)LaunchThreads(name), 1, 1), 0, args);
 }

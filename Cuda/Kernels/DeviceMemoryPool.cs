@@ -43,15 +43,20 @@ internal sealed class DeviceMemoryPool : IDisposable
     public ulong Rent(long bytes, out long sizeClass)
     {
         sizeClass = SizeClass(bytes);
+        ulong pointer;
         if (_free.TryGetValue(sizeClass, out Stack<ulong>? stack) && stack.Count > 0)
         {
-            return stack.Pop();
+            pointer = stack.Pop();
+        }
+        else
+        {
+            pointer = _device.Allocate(sizeClass);
+            _all.Add(pointer);
+            ReservedBytes += sizeClass;
+            DriverAllocations++;
         }
 
-        ulong pointer = _device.Allocate(sizeClass);
-        _all.Add(pointer);
-        ReservedBytes += sizeClass;
-        DriverAllocations++;
+        _device.MarkValid(pointer, bytes);
         return pointer;
     }
 
@@ -70,6 +75,7 @@ internal sealed class DeviceMemoryPool : IDisposable
     {
         if (_scratch.TryGetValue(slot, out (ulong Pointer, long Bytes) s) && s.Bytes >= bytes)
         {
+            _device.MarkValid(s.Pointer, bytes);
             return s.Pointer;
         }
 
@@ -80,6 +86,7 @@ internal sealed class DeviceMemoryPool : IDisposable
         }
 
         ulong pointer = Rent(bytes + bytes / 4, out long size); // headroom so slowly growing requests settle
+        _device.MarkValid(pointer, bytes);
         _scratch[slot] = (pointer, size);
         return pointer;
     }

@@ -13,11 +13,17 @@
 // D = A(16x16, row-major) * B(16x8, column-major) + D; fragment layouts as in the PTX ISA for m16n8k16:
 // a[r]: row g + 8*(r%2), columns 2t + 8*(r/2) (+1); b[r]: rows 2t + 8r (+1), column g; c[r]: row g + 8*(r/2), column 2t + r%2
 // with g = lane / 4, t = lane % 4.
+// On the emulated device (Cuda/Emulator) the same instruction is carried out by the shim, which places
+// the fragments as the PTX ISA specifies (independently of the comment above).
 __device__ __forceinline__ void mma_bf16(float* c, const u32* a, u32 b0, u32 b1)
 {
+#ifdef JPEGLM_CUDA_EMULATOR
+    jpeglm_emu_mma_m16n8k16_bf16(c, a, b0, b1);
+#else
     asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};\n"
         : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
         : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
+#endif
 }
 
 __device__ __forceinline__ u32 pack_bits(bf16_t lo, bf16_t hi) { return (u32)lo | ((u32)hi << 16); }

@@ -2,7 +2,8 @@
 // the loss gradient, so probabilities are never stored.
 #include "common.cuh"
 
-extern "C" __global__ void cross_entropy(float* losses, float* logits, const int* targets, float gradientScale, int rows, int vocab, int writeGradient)
+// Launched with 1024 threads: the bound makes ptxas keep to 64 registers, or the launch would fail.
+extern "C" __global__ void __launch_bounds__(1024) cross_entropy(float* losses, float* logits, const int* targets, float gradientScale, int rows, int vocab, int writeGradient)
 {
     __shared__ float scratch[32];
     int row = blockIdx.x;

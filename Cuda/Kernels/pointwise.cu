@@ -37,6 +37,13 @@ extern "C" __global__ void cast_f32_bf16(bf16_t* out, const float* in, i64 n)
     GRID_STRIDE(i, n) { out[i] = float_to_bf16(in[i]); }
 }
 
+// float32 values rounded to the nearest bfloat16 and kept as float32: the inputs exactly as the tensor-core
+// attention forward saw them, for a backward that must recompute the same probabilities.
+extern "C" __global__ void round_bf16_f32(float* out, const float* in, i64 n)
+{
+    GRID_STRIDE(i, n) { out[i] = bf16_to_float(float_to_bf16(in[i])); }
+}
+
 // rows x rowLength elements; row r of the source starts at r*sourceStride, of the destination at r*destinationStride.
 extern "C" __global__ void copy_2d(float* destination, i64 destinationStride, const float* source, i64 sourceStride, int rows, int rowLength)
 {
@@ -50,8 +57,11 @@ extern "C" __global__ void copy_2d(float* destination, i64 destinationStride, co
 }
 
 // Rotary embedding in the "rotate half" convention on x[batch, length, heads, headDim], in place.
+// table holds (cos, sin) of every position and frequency, [position][headDim / 2][2], computed once on the
+// host exactly as the CPU engine computes them: a device powf/cosf differs by ulps, and at position ~4000
+// an ulp of the frequency moves the angle far more than the 1e-5 the float32 path is held to.
 // direction = +1 rotates by the angle (forward), -1 by its negative (the backward of an orthogonal map).
-extern "C" __global__ void rotary(float* x, int batch, int length, int heads, int headDim, int positionOffset, float theta, float direction)
+extern "C" __global__ void rotary(float* x, const float* table, int batch, int length, int heads, int headDim, int positionOffset, float direction)
 {
     int half = headDim / 2;
     i64 n = (i64)batch * length * heads * half;
@@ -60,10 +70,9 @@ extern "C" __global__ void rotary(float* x, int batch, int length, int heads, in
         int i = (int)(idx % half);
         i64 row = idx / half;                // (b, t, h) flattened
         int t = (int)((row / heads) % length);
-        float invFreq = 1.0f / powf(theta, (float)(2 * i) / (float)headDim);
-        float angle = (float)(positionOffset + t) * invFreq;
-        float c = cosf(angle);
-        float s = direction * sinf(angle);
+        const float* cs = table + 2 * ((i64)(positionOffset + t) * half + i);
+        float c = cs[0];
+        float s = direction * cs[1];
         float* v = x + row * headDim;
         float x0 = v[i];
         float x1 = v[i + half];

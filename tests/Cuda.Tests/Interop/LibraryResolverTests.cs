@@ -184,4 +184,65 @@ public sealed class LibraryResolverTests
         Assert.Contains("libcublas.so.N", r.Error, StringComparison.Ordinal);
         Assert.Throws<CudaException>(() => r.Get(CudaLibrary.Cublas));
     }
+
+    [Fact]
+    public void Environments_that_are_installed_but_not_activated_are_searched()
+    {
+        var probe = new FakeProbe();
+        probe.Env["HOME"] = "/home/u";
+        string venv = "/home/u/torch-env/lib/python3.12/site-packages/nvidia/";
+        string conda = "/opt/miniconda3/envs/pt/lib/python3.11/site-packages/nvidia/";
+        probe.Files.UnionWith([venv + "cublas/lib/libcublas.so.13", venv + "cublas/lib/libcublasLt.so.13", conda + "cuda_nvrtc/lib/libnvrtc.so.13"]);
+        LibraryResolution r = LibraryResolver.ResolveToolkit(probe, CudaLibrary.Cublas, CudaLibrary.CublasLt, CudaLibrary.Nvrtc);
+        Assert.True(r.Success, r.Error);
+        Assert.Equal(venv + "cublas/lib/libcublas.so.13", r.Get(CudaLibrary.Cublas).Path);
+        Assert.Equal(conda + "cuda_nvrtc/lib/libnvrtc.so.13", r.Get(CudaLibrary.Nvrtc).Path);
+        Assert.Contains("/opt/miniconda3/envs/pt", LibraryResolver.PythonPrefixes(probe));
+    }
+
+    [Fact]
+    public void Cuda_path_folders_come_before_the_soname()
+    {
+        var probe = new FakeProbe();
+        probe.Loadable.Add("libnvrtc.so.13");
+        probe.Files.UnionWith(["/data/cuda/libnvrtc.so.13", "/data/env/lib/python3.12/site-packages/nvidia/cuda_nvrtc/lib/libnvrtc.so.13"]);
+        probe.Env["JPEGLM_CUDA_PATH"] = "/data/cuda:/data/env";
+        Assert.Equal([
+            "/data/cuda/libnvrtc.so.13",
+            "/data/env/lib/python3.12/site-packages/nvidia/cuda_nvrtc/lib/libnvrtc.so.13",
+            "libnvrtc.so.13",
+        ], LibraryResolver.Candidates(CudaLibrary.Nvrtc, 13, probe));
+    }
+
+    [Fact]
+    public void Emulator_stands_for_driver_and_cublas_but_not_nvrtc()
+    {
+        var probe = new FakeProbe();
+        probe.Files.UnionWith(["/emu/libjpeglm-cudaemu.so", "/x/libcublasLt.so.13"]);
+        probe.Loadable.Add("libnvrtc.so.11.2");
+        probe.Env["JPEGLM_CUDA_EMULATOR"] = "/emu/libjpeglm-cudaemu.so";
+        probe.Env["JPEGLM_CUBLASLT"] = "/x/libcublasLt.so.13";
+        Assert.Equal("/emu/libjpeglm-cudaemu.so", LibraryResolver.ResolveDriver(probe).Get(CudaLibrary.Driver).Path);
+        LibraryResolution r = LibraryResolver.ResolveToolkit(probe, CudaLibrary.Cublas, CudaLibrary.CublasLt, CudaLibrary.Nvrtc);
+        Assert.True(r.Success, r.Error);
+        Assert.Equal("/emu/libjpeglm-cudaemu.so", r.Get(CudaLibrary.Cublas).Path);
+        Assert.Equal("/x/libcublasLt.so.13", r.Get(CudaLibrary.CublasLt).Path); // a library's own override wins
+        Assert.Equal("libnvrtc.so.11.2", r.Get(CudaLibrary.Nvrtc).Path);
+    }
+
+    [Fact]
+    public void A_failure_explains_every_candidate_and_what_to_set()
+    {
+        var probe = new FakeProbe();
+        probe.Env["HOME"] = "/home/u";
+        probe.Files.Add("/home/u/venv/lib/python3.12/site-packages/nvidia/cublas/lib/libcublas.so.12");
+        LibraryResolution r = LibraryResolver.ResolveToolkit(probe, CudaLibrary.Cublas, CudaLibrary.Nvrtc);
+        string text = r.Explain(probe);
+        Assert.Contains("libcublas.so.N", text, StringComparison.Ordinal);
+        Assert.Contains(" /home/u/venv/lib/python3.12/site-packages/nvidia/cublas/lib/libcublas.so.12", text, StringComparison.Ordinal);
+        Assert.Contains("skipped libnvrtc.so.12", text, StringComparison.Ordinal);
+        Assert.Contains("Python prefixes searched: ", text, StringComparison.Ordinal);
+        Assert.Contains("/home/u/venv", text, StringComparison.Ordinal);
+        Assert.Contains("JPEGLM_CUDA_PATH", text, StringComparison.Ordinal);
+    }
 }

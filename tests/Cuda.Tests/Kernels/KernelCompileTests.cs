@@ -70,6 +70,42 @@ public sealed class KernelCompileTests
         Assert.Equal(new byte[] { 0x7f, (byte)'E', (byte)'L', (byte)'F' }, cubin[..4]);
     }
 
+    [SkippableTheory]
+    [InlineData(80)]
+    [InlineData(90)]
+    public void Resource_report_fits_every_launch(int arch)
+    {
+        (Nvrtc? nvrtc, string why) = Compiler.Value;
+        Skip.If(nvrtc is null, $"no NVRTC library resolved ({why})");
+        IReadOnlyList<KernelResource> report = KernelResources.Measure(nvrtc, arch);
+        Assert.True(report.Count >= 20, string.Join('\n', report));
+        Assert.All(report, r => Assert.True(r.RegistersPerBlock <= KernelResources.RegistersPerSm,
+            $"{r}: a block of {r.LaunchThreads} threads needs more registers than an SM has"));
+        Assert.All(report, r => Assert.True(r.SharedBytes <= 48 * 1024, $"{r}: more static shared memory than a block may have"));
+        Assert.All(report.Where(r => r.Module == "attention_bf16.cu"), r => Assert.True(r.SpillStoreBytes == 0 && r.SpillLoadBytes == 0 && r.StackFrameBytes == 0,
+            $"{r}: the tensor-core attention must keep its fragments in registers"));
+    }
+
+    [Fact]
+    public void Ptxas_report_is_parsed()
+    {
+        const string log = """
+            ptxas info    : 0 bytes gmem
+            ptxas info    : Compiling entry function 'cross_entropy' for 'sm_90'
+            ptxas info    : Function properties for cross_entropy
+            ptxas         .     8 bytes stack frame, 4 bytes spill stores, 12 bytes spill loads
+            ptxas info    : Used 22 registers, 128 bytes smem
+            ptxas info    : Compiling entry function 'adamw' for 'sm_90'
+            ptxas info    : Function properties for adamw
+            ptxas         .     0 bytes stack frame, 0 bytes spill stores, 0 bytes spill loads
+            ptxas info    : Used 34 registers
+            """;
+        IReadOnlyList<KernelResource> r = KernelResources.Parse("x.cu", log);
+        Assert.Equal(new KernelResource("x.cu", "cross_entropy", 22, 8, 4, 12, 128, 1024), r[0]);
+        Assert.Equal(new KernelResource("x.cu", "adamw", 34, 0, 0, 0, 0, 256), r[1]);
+        Assert.Equal(768 * 32, r[0].RegistersPerBlock); // 22 × 32 = 704 registers per warp, allocated as 768
+    }
+
     [SkippableFact]
     public void Compile_error_carries_the_log()
     {
