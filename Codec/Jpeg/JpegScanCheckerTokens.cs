@@ -43,6 +43,17 @@ public sealed class JpegTokenConstraint
             _nextTokenAtSameNode[id] = _tokenAt[node];
             _tokenAt[node] = id;
         }
+
+        var single = new bool[256];
+        foreach (byte[] t in _tokenBytes)
+        {
+            if (t.Length == 1)
+            {
+                single[t[0]] = true;
+            }
+        }
+
+        CoversEveryByte = Array.TrueForAll(single, x => x);
     }
 
     /// <summary>Number of token ids.</summary>
@@ -53,7 +64,18 @@ public sealed class JpegTokenConstraint
 
     /// <summary>Sets <paramref name="allowed"/>[id] for every token that can come next (clears the rest).</summary>
     /// <returns>The number of allowed tokens (0 only for a failed state).</returns>
-    public int FillAllowed(in JpegScanState state, Span<bool> allowed)
+    public int FillAllowed(in JpegScanState state, Span<bool> allowed) => FillAllowed(state, allowed, int.MaxValue);
+
+    /// <summary>
+    /// Sets <paramref name="allowed"/>[id] for every token that can come next such that the stream can still
+    /// be finished, EOS included, within <paramref name="tokensLeft"/> tokens (this one counted): a token
+    /// is refused when the <see cref="JpegScanState.ShortestCompletion"/> after it, in single-byte tokens,
+    /// plus EOS does not fit in what is left. Because the shortest completion is exact and every byte is a
+    /// token (<see cref="CoversEveryByte"/>), a state that fits its budget always leaves an allowed token
+    /// that fits the next one: a sample whose start fits its cap always finishes within it.
+    /// </summary>
+    /// <returns>The number of allowed tokens (0 for a failed state or one that cannot finish in time).</returns>
+    public int FillAllowed(in JpegScanState state, Span<bool> allowed, int tokensLeft)
     {
         if (allowed.Length < _tokenBytes.Length)
         {
@@ -62,7 +84,7 @@ public sealed class JpegTokenConstraint
 
         allowed.Clear();
         int count = 0;
-        if (state.IsFailed)
+        if (state.IsFailed || tokensLeft <= 0)
         {
             return 0;
         }
@@ -73,7 +95,20 @@ public sealed class JpegTokenConstraint
             count++;
         }
 
-        return count + Walk(0, state, allowed);
+        // After a token, tokensLeft − 1 remain: its completion in bytes plus EOS must fit. Far from the
+        // cap (the usual case) no candidate can miss it, and the per-candidate computation is skipped.
+        long budget = tokensLeft == int.MaxValue || tokensLeft - 2 >= state.ShortestCompletionBound() ? long.MaxValue : tokensLeft - 2L;
+        return budget < 0 ? count : count + Walk(0, state, allowed, budget);
+    }
+
+    /// <summary>True when every byte value is a one-byte token, which the budget guarantee of <see cref="FillAllowed(in JpegScanState, Span{bool}, int)"/> needs.</summary>
+    public bool CoversEveryByte { get; }
+
+    /// <summary>Tokens that finish the stream from <paramref name="state"/> at least: its shortest completion in single bytes, plus EOS (−1 when failed).</summary>
+    public static long TokensToFinish(in JpegScanState state)
+    {
+        long bytes = state.ShortestCompletion();
+        return bytes < 0 ? -1 : bytes + 1;
     }
 
     /// <summary>Feeds the bytes of <paramref name="token"/> to <paramref name="state"/>; false if one is refused.</summary>
@@ -101,7 +136,7 @@ public sealed class JpegTokenConstraint
         return true;
     }
 
-    private int Walk(int node, JpegScanState state, Span<bool> allowed)
+    private int Walk(int node, JpegScanState state, Span<bool> allowed, long budget)
     {
         int count = 0;
         for (int c = _firstChild[node]; c >= 0; c = _nextSibling[c])
@@ -112,13 +147,17 @@ public sealed class JpegTokenConstraint
                 continue;
             }
 
-            for (int id = _tokenAt[c]; id >= 0; id = _nextTokenAtSameNode[id])
+            if (_tokenAt[c] >= 0 && (budget == long.MaxValue || next.ShortestCompletion() is >= 0 and var rest && rest <= budget))
             {
-                allowed[id] = true;
-                count++;
+                for (int id = _tokenAt[c]; id >= 0; id = _nextTokenAtSameNode[id])
+                {
+                    allowed[id] = true;
+                    count++;
+                }
             }
 
-            count += Walk(c, next, allowed);
+            // Longer tokens through this node may still fit: a deeper state can be cheaper to finish.
+            count += Walk(c, next, allowed, budget);
         }
 
         return count;
