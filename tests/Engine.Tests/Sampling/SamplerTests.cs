@@ -76,7 +76,7 @@ public class SamplerTests
     {
         public List<int> Seen { get; } = [];
 
-        public void FillAllowed(Span<bool> allowed)
+        public void FillAllowed(Span<bool> allowed, int tokensLeft)
         {
             for (int i = 1; i < allowed.Length; i += 2)
             {
