@@ -61,7 +61,7 @@ public enum JpegScanError : byte
 /// coefficient exists, and every table can end a block), so "consuming b does not fail" is exactly
 /// "b is allowed".
 /// </summary>
-public struct JpegScanState
+public struct JpegScanState : Grammar.IByteGrammarState
 {
     private const byte Header = 0, Coding = 1, Padding = 2, ExpectMarker = 3, ExpectMarkerCode = 4, Done = 5, Failed = 6;
 
@@ -213,6 +213,12 @@ public struct JpegScanState
             Header => _g.Header.Length - _headerPos + _g.Completion.UpperBound(0),
             _ => _g.Completion.UpperBound(_interval),
         };
+
+    /// <inheritdoc/>
+    readonly long Grammar.IByteGrammarState.CompletionLength() => ShortestCompletion();
+
+    /// <inheritdoc/>
+    readonly long Grammar.IByteGrammarState.CompletionBound() => ShortestCompletionBound();
 
     /// <summary>Consumes one byte; returns false (and fails the state) if no valid stream continues with it.</summary>
     public bool Consume(byte b)

@@ -44,7 +44,7 @@ public sealed class JpegGrammarConstraint : ITokenConstraint
     public bool IsFailed => _state.IsFailed;
 
     /// <summary>Tokens it takes at least to finish from here: the shortest completion in single bytes, plus EOS (−1 once failed).</summary>
-    public long TokensToFinish => JpegTokenConstraint.TokensToFinish(_state);
+    public long TokensToFinish => _tokens.TokensToFinish(_state);
 
     /// <summary>The scan state after the tokens accepted so far.</summary>
     public JpegScanState State => _state;

@@ -95,7 +95,7 @@ public class JpegScanCheckerTokensTests
         foreach (JpegProfile profile in new[] { JpegProfile.Standard("g", 16, 16, 25, JpegProfile.Grey, 1), JpegProfile.Standard("c", 32, 16, 25, JpegProfile.Yuv420, 1), JpegProfile.Standard("n", 24, 8, 25, JpegProfile.Grey, 0) })
         {
             var start = new JpegScanState(profile.TokenGrammar());
-            long minimum = JpegTokenConstraint.TokensToFinish(start);
+            long minimum = constraint.TokensToFinish(start);
             Assert.Equal(0, constraint.FillAllowed(start, allowed, 1)); // only EOS would fit, and the stream is not complete
             foreach (int slack in new[] { 0, 1, 3, 10, 40, 200 })
             {
@@ -120,7 +120,7 @@ public class JpegScanCheckerTokensTests
                         }
 
                         Assert.True(constraint.Advance(ref state, pick));
-                        Assert.True(JpegTokenConstraint.TokensToFinish(state) <= left - 1);
+                        Assert.True(constraint.TokensToFinish(state) <= left - 1);
                         tokens.Add(pick);
                     }
 
