@@ -83,6 +83,7 @@ public sealed class AvcStreamGrammar
         MvdVertical = Math.Min(1 << Log2MaxMvLength, 4 * (sps.LevelIdc <= 10 ? 64 : sps.LevelIdc <= 20 ? 128 : sps.LevelIdc <= 30 ? 256 : 512));
 
         _fromSlice = new long[maxPictures][];
+        long largestSlice = 0;
         _fromPicture = new long[maxPictures + 1];
         for (int p = maxPictures - 1; p >= 0; p--)
         {
@@ -93,8 +94,24 @@ public sealed class AvcStreamGrammar
             }
 
             _fromPicture[p] = p >= minPictures ? 0 : _fromSlice[p][0] + _fromPicture[p + 1];
+            LargestPicture = Math.Max(LargestPicture, _fromSlice[p][0]);
+            for (int mb = 0; mb < MacroblocksPerPicture; mb++)
+            {
+                largestSlice = Math.Max(largestSlice, _fromSlice[p][mb] - _fromSlice[p][mb + 1]);
+            }
         }
+
+        // What the canonical completion of a slice in flight can add to a fresh slice's: the rest of an element
+        // (at most a 61-bit Exp-Golomb code), of a CAVLC block (16 levels of at most 13 bits, total_zeros and 14
+        // run_before codes of at most 11 bits) and 26 coeff_tokens of at most 6 bits, each byte possibly escaped.
+        SliceSlack = (2 * largestSlice) + (3 * ((61 + (16 * 13) + 9 + (14 * 11) + (26 * 6) + 7) / 8) / 2) + 8;
     }
+
+    /// <summary>Bytes the canonical completion of a slice in flight can exceed the remaining slices' canonical cost by, at most.</summary>
+    internal long SliceSlack { get; }
+
+    /// <summary>The canonical bytes of the costliest picture.</summary>
+    internal long LargestPicture { get; }
 
     /// <summary>Whether token streams keep the parameter sets (then they are the first bytes of every stream).</summary>
     public bool KeepsHeaders { get; }

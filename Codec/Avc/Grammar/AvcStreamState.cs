@@ -182,7 +182,15 @@ public partial struct AvcStreamState : IByteGrammarState
     readonly long IByteGrammarState.CompletionLength() => ShortestCompletion();
 
     /// <inheritdoc/>
-    readonly long IByteGrammarState.CompletionBound() => long.MaxValue;
+    readonly long IByteGrammarState.CompletionBound() => CompletionBound();
+
+    /// <summary>
+    /// A bound on <see cref="ShortestCompletion"/> here and at every later state: the rest of this picture's slices
+    /// and the pictures still needed (canonical), one more whole picture (a complete stream may start another),
+    /// and a slack for the slice in flight (<see cref="AvcStreamGrammar.SliceSlack"/>).
+    /// </summary>
+    internal readonly long CompletionBound()
+        => _phase == Failed ? 0 : (_phase == Header ? _header!.Length - _headerPos : 0) + _g.SliceSlack + _g.FromSlice(_picture, _mb) + _g.FromPicture(_picture + 1) + _g.LargestPicture;
 
     /// <summary>Bytes of the canonical slice (start code, header byte, escaped RBSP) for macroblock <paramref name="mb"/> of <paramref name="picture"/>.</summary>
     internal static long CanonicalSliceBytes(AvcStreamGrammar grammar, int picture, int mb)

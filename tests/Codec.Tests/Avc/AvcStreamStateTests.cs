@@ -117,6 +117,7 @@ public class AvcStreamStateTests(ITestOutputHelper output)
             {
                 long here = s.ShortestCompletion();
                 Assert.True(here >= 0);
+                Assert.True(here <= s.CompletionBound());
                 var allowed = Enumerable.Range(0, 256).Where(b => s.IsAllowed((byte)b)).ToList();
                 if (s.IsComplete && allowed.Count == 0)
                 {
