@@ -148,7 +148,8 @@ public class GrammarTokenConstraint<TState>
                 continue;
             }
 
-            if (_tokenAt[c] >= 0 && (budget == long.MaxValue || next.CompletionLength() is >= 0 and var rest && rest <= budget))
+            // The cheap bound first: only a candidate it cannot clear costs a completion computation.
+            if (_tokenAt[c] >= 0 && (budget == long.MaxValue || next.CompletionBound() <= budget || next.CompletionLength() is >= 0 and var rest && rest <= budget))
             {
                 for (int id = _tokenAt[c]; id >= 0; id = _nextTokenAtSameNode[id])
                 {
