@@ -138,7 +138,7 @@ internal sealed class EvalCommand : CliCommand
             bitsPerByte,
             bitsPerImage,
             unigramBitsPerByte = unigram,
-            constrained = new { valid = constrained.Count(x => x.Valid), count = constrained.Count, redrawn = session.Redrawn },
+            constrained = new { valid = constrained.Count(x => x.Valid), count = constrained.Count, unfinished = session.Unfinished },
             unconstrained = new
             {
                 valid = free.Count(x => x.Valid),
@@ -160,7 +160,7 @@ internal sealed class EvalCommand : CliCommand
             stdout.WriteLine(string.Create(inv, $"validation: {bitsPerByte:F3} bits/byte ({bitsPerImage:F0} bits/image) over {docs} images; byte-unigram baseline {unigram:F3} bits/byte"));
             if (samples > 0)
             {
-                stdout.WriteLine($"constrained samples valid: {report.constrained.valid}/{report.constrained.count} (redrawn after hitting the token cap: {session.Redrawn})");
+                stdout.WriteLine($"constrained samples valid: {report.constrained.valid}/{report.constrained.count} (unfinished at the token cap, completions included: {session.Unfinished})");
                 stdout.WriteLine(string.Create(inv, $"unconstrained samples valid: {report.unconstrained.valid}/{report.unconstrained.count}, corrupt patches per image {report.unconstrained.corruptPatchesPerImage:F2} of {report.unconstrained.patchesPerImage:F0}"));
                 stdout.WriteLine(string.Create(inv, $"completions ({completions}, prompt {ratio:P0} of patches): PSNR {report.completion.psnr:F2} dB, SSIM {report.completion.ssim:F3} on the completed rows"));
             }

@@ -35,8 +35,8 @@ internal sealed class SampleCommand : CliCommand
             Writes DIR/<prompt>-<i>.jpg (complete files with their tables) and one contact sheet per prompt,
             DIR/<prompt>-sheet.png: prompt | samples | original. Prints the validity of every sample.
             Video runs write DIR/<prompt>-<i>.h264 (Annex B with the profile's SPS/PPS) and a sheet with one row
-            of frames per video: prompt, samples, original. Constrained video sampling redraws a slice that fails
-            the checker from its start, so every finished video passes jpeglm check and has only whole frames.
+            of frames per video: prompt, samples, original. Constrained sampling masks every token that would break
+            the stream or not leave room to finish it within --max-tokens, so every sample ends valid and whole.
 
             Example:
               jpeglm sample --model runs/small --count 4 --prompt photo.png --prompt-ratio 0.5 --top-p 0.9 --out samples/

@@ -71,7 +71,7 @@ internal static class VideoEvaluation
             bitsPerByte = v.BitsPerByte,
             bitsPerVideo = v.BitsPerDocument,
             unigramBitsPerByte = v.UnigramBitsPerByte,
-            constrained = new { valid = constrained.Count(x => x.Valid), count = constrained.Count, redrawn = session.Redrawn, sliceRedraws = constrained.Sum(x => x.Backtracks) },
+            constrained = new { valid = constrained.Count(x => x.Valid), count = constrained.Count, unfinished = session.Unfinished },
             unconstrained = new
             {
                 valid = free.Count(x => x.Valid),
@@ -89,7 +89,7 @@ internal static class VideoEvaluation
 
         var inv = CultureInfo.InvariantCulture;
         stdout.WriteLine(string.Create(inv, $"validation: {v.BitsPerByte:F3} bits/byte ({v.BitsPerDocument:F0} bits/video) over {v.Documents} videos; byte-unigram baseline {v.UnigramBitsPerByte:F3} bits/byte"));
-        stdout.WriteLine($"constrained samples valid: {report.constrained.valid}/{report.constrained.count} (slices redrawn: {report.constrained.sliceRedraws}; whole samples redrawn: {session.Redrawn})");
+        stdout.WriteLine($"constrained samples valid: {report.constrained.valid}/{report.constrained.count} (unfinished at the token cap, completions included: {session.Unfinished})");
         stdout.WriteLine(string.Create(inv, $"unconstrained samples valid: {report.unconstrained.valid}/{report.unconstrained.count}, corrupt slices per video {report.unconstrained.corruptSlicesPerVideo:F2} of {report.unconstrained.slicesPerVideo:F0}"));
         stdout.WriteLine(string.Create(inv, $"completions ({completions}, prompt {ratio:P0} of frames): luma PSNR {report.completion.psnr:F2} dB, SSIM {report.completion.ssim:F3} on the generated frames"));
         return 0;

@@ -82,8 +82,7 @@ internal static class VideoSampling
                 valid += s.Valid ? 1 : 0;
                 corrupt += s.CorruptSlices;
                 slices += s.Slices;
-                stdout.WriteLine($"{file}: {(s.Valid ? "valid" : $"CORRUPT ({s.CorruptSlices}/{s.Slices} slices)")}, {s.Frames.Count} frames, {s.File.Length} bytes, stopped by {s.Reason}"
-                    + (s.Backtracks > 0 ? $", {s.Backtracks} slice redraws" : ""));
+                stdout.WriteLine($"{file}: {(s.Valid ? "valid" : $"CORRUPT ({s.CorruptSlices}/{s.Slices} slices)")}, {s.Frames.Count} frames, {s.File.Length} bytes, stopped by {s.Reason}");
             }
 
             if (clip != null)

@@ -10,17 +10,19 @@ using JpegLm.Engine.Sampling;
 namespace JpegLm.Cli.Pipeline;
 
 /// <summary>One generated video: the Annex B file, what the checker says of it, and its (tolerant) decode.</summary>
-internal sealed record AvcSample(byte[] File, bool Valid, int CorruptSlices, int Slices, FinishReason Reason, IReadOnlyList<Yuv420Frame> Frames, int Backtracks);
+internal sealed record AvcSample(byte[] File, bool Valid, int CorruptSlices, int Slices, FinishReason Reason, IReadOnlyList<Yuv420Frame> Frames);
 
 /// <summary>
 /// A trained video run loaded for generation (the AVC counterpart of <see cref="JpegSamplingSession"/>).
-/// Constrained samples are drawn one at a time by the <see cref="BacktrackingSampler"/> under an
-/// <see cref="AvcGrammarConstraint"/>; unconstrained ones as one batch. Prompts are cut at pictures: the
-/// first round(r · frames) pictures of the clip's canonical stream.
+/// Samples are drawn as one batch; constrained ones under an <see cref="AvcStreamConstraint"/>, which masks
+/// every token the profile's slice grammar or the token budget rules out, so every constrained sample ends
+/// with whole, valid pictures within its cap. Prompts are cut at pictures: the first round(r · frames)
+/// pictures of the clip's canonical stream.
 /// </summary>
 internal sealed class AvcSamplingSession : IDisposable
 {
     private readonly BpeEncoder _encoder;
+    private readonly Codec.Grammar.GrammarTokenConstraint<Codec.Avc.Grammar.AvcStreamState> _tokenTable;
 
     public AvcSamplingSession(string runPath, string device, TextWriter log)
     {
@@ -41,6 +43,7 @@ internal sealed class AvcSamplingSession : IDisposable
         }
 
         _encoder = new BpeEncoder(Vocabulary);
+        _tokenTable = AvcStreamConstraint.BuildTokenTable(Vocabulary);
     }
 
     public AvcProfile Profile { get; }
@@ -63,8 +66,8 @@ internal sealed class AvcSamplingSession : IDisposable
     /// <summary>A generous cap on new tokens: <see cref="TokensPerMacroblock"/> per macroblock of every frame, at least <see cref="MinMaxTokens"/>.</summary>
     public int DefaultMaxTokens => Math.Max(MinMaxTokens, Profile.Frames * MacroblocksPerFrame * TokensPerMacroblock);
 
-    /// <summary>Samples that ran out of budget before ending validly and were drawn again (constrained mode).</summary>
-    public int Redrawn { get; private set; }
+    /// <summary>Constrained samples that did not end with EOS (the budget-aware mask keeps this at 0; eval reports it).</summary>
+    public int Unfinished { get; private set; }
 
     /// <summary>
     /// The profile's token bytes for a clip: a Y4M file goes through the preparation pipeline (frame rate,
@@ -162,52 +165,38 @@ internal sealed class AvcSamplingSession : IDisposable
     public IReadOnlyList<AvcSample> Complete(byte[] promptBytes, int count, SamplingOptions options, bool constrained, int minFrames = 1)
     {
         int[] prompt = [BpeVocabulary.Bos, .. _encoder.Encode(promptBytes)];
-        var samples = new List<AvcSample>(count);
+        var sampler = new Sampler(Model);
+        options = options with { Samples = count, EosTokenId = BpeVocabulary.Eos };
         if (!constrained)
         {
-            var sampler = new Sampler(Model);
-            foreach (SampleResult r in sampler.Generate(prompt, options with { Samples = count, EosTokenId = BpeVocabulary.Eos }))
-            {
-                samples.Add(Describe(promptBytes, r, 0));
-            }
-
-            return samples;
+            return [.. sampler.Generate(prompt, options).Select(r => Describe(promptBytes, r))];
         }
 
-        var backtracking = new BacktrackingSampler(Model);
-        byte[] initial = Profile.FromTokenBytes(promptBytes);
-        var limits = new AvcValidatorOptions
+        var grammar = new Codec.Avc.Grammar.AvcStreamGrammar(Profile, minFrames, Math.Max(Profile.Frames, minFrames));
+        byte[]? header = Profile.KeepHeaders ? Convert.FromHexString(Profile.ParameterSetsHex) : null;
+        var start = new AvcStreamConstraint(_tokenTable, grammar, header);
+        foreach (int t in prompt)
         {
-            SlicesOnly = !Profile.KeepHeaders,
-            MaxPictures = Math.Max(Profile.Frames, minFrames),
-            MinPictures = minFrames,
-            MaxNalBytes = Profile.SliceMaxMbs > 0 ? (Profile.SliceMaxMbs * 800) + 64 : MacroblocksPerFrame * 800,
-        };
-        for (int i = 0; i < count; i++)
-        {
-            SampleResult r = default!;
-            int backtracks = 0;
-            for (int attempt = 0; attempt < 4; attempt++)
-            {
-                var rule = new AvcGrammarConstraint(Vocabulary, initial, limits);
-                ulong seed = options.Seed + (ulong)i + (ulong)(1000 * attempt);
-                r = backtracking.Generate(prompt, options with { Samples = 1, EosTokenId = BpeVocabulary.Eos, Seed = seed }, rule);
-                backtracks += backtracking.Backtracks;
-                if (r.Reason == FinishReason.EndOfSequence)
-                {
-                    break;
-                }
-
-                Redrawn++;
-            }
-
-            samples.Add(Describe(promptBytes, r, backtracks));
+            start.Accept(t);
         }
 
-        return samples;
+        if (start.IsFailed)
+        {
+            throw new FormatException("the prompt is not a stream of the profile's syntax");
+        }
+
+        // Below the completion the mask keeps in reach no sample could finish; say so instead of returning cut-off files.
+        if (start.TokensToFinish > options.MaxNewTokens)
+        {
+            throw new UsageException($"--max-tokens {options.MaxNewTokens} is below the {start.TokensToFinish} tokens this prompt's completion may take");
+        }
+
+        IReadOnlyList<SampleResult> results = sampler.Generate(prompt, options, () => new AvcStreamConstraint(_tokenTable, grammar, header));
+        Unfinished += results.Count(r => r.Reason != FinishReason.EndOfSequence);
+        return [.. results.Select(r => Describe(promptBytes, r))];
     }
 
-    private AvcSample Describe(byte[] promptBytes, SampleResult r, int backtracks)
+    private AvcSample Describe(byte[] promptBytes, SampleResult r)
     {
         // Specials inside an unconstrained sample carry no bytes: drop them.
         int[] body = [.. r.Tokens.Where(t => !BpeVocabulary.IsSpecial(t) && t < Vocabulary.Size)];
@@ -225,7 +214,7 @@ internal sealed class AvcSamplingSession : IDisposable
             (valid, corrupt, slices) = (false, 1, 1);
         }
 
-        return new AvcSample(file, valid, corrupt, slices, r.Reason, Frames(tokenBytes), backtracks);
+        return new AvcSample(file, valid, corrupt, slices, r.Reason, Frames(tokenBytes));
     }
 
     public void Dispose()

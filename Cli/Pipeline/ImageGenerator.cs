@@ -32,8 +32,8 @@ internal interface IImageGenerator : IDisposable
     /// <summary>The default cap on new tokens per sample.</summary>
     int DefaultMaxTokens { get; }
 
-    /// <summary>Constrained samples that ran out of tokens and were drawn again.</summary>
-    int Redrawn { get; }
+    /// <summary>Constrained samples that did not end with EOS (the JPEG grammar keeps this at 0; eval reports it).</summary>
+    int Unfinished { get; }
 
     /// <summary>The token bytes of an image under the profile (fitted and encoded canonically).</summary>
     byte[] TokenBytesOf(PixelImage image);

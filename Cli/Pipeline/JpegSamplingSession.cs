@@ -73,8 +73,11 @@ internal sealed class JpegSamplingSession : IImageGenerator
     /// <summary>A generous cap on new tokens: <see cref="TokensPerPatch"/> per patch, at least <see cref="MinMaxTokens"/>.</summary>
     public int DefaultMaxTokens => Math.Max(MinMaxTokens, Grammar.IntervalCount * TokensPerPatch);
 
-    /// <summary>Constrained samples that ran out of tokens before completing and were drawn again (with a new seed).</summary>
-    public int Redrawn { get; private set; }
+    /// <summary>
+    /// Constrained samples that did not end with EOS. The constraint refuses every token after which the
+    /// rest of the stream would not fit the cap, so this stays 0; eval reports it to show that it does.
+    /// </summary>
+    public int Unfinished { get; private set; }
 
     /// <summary>The profile's token bytes for an image (fitted to the profile and encoded canonically).</summary>
     public byte[] TokenBytesOf(PixelImage image)
@@ -111,19 +114,25 @@ internal sealed class JpegSamplingSession : IImageGenerator
             (false, true) => () => new ForcedBytesConstraint(null, forced, _tokenBytes),
             _ => null,
         };
+        if (constrained)
+        {
+            var start = new JpegGrammarConstraint(_tokenTable, Grammar);
+            foreach (int t in prompt)
+            {
+                start.Accept(t);
+            }
+
+            // Below the shortest completion no sample could finish; say so instead of returning cut-off files.
+            if (start.TokensToFinish > options.MaxNewTokens)
+            {
+                throw new UsageException($"--max-tokens {options.MaxNewTokens} is below the {start.TokensToFinish} tokens the shortest valid completion of this prompt takes");
+            }
+        }
+
         var results = sampler.Generate(prompt, options with { Samples = count, EosTokenId = BpeVocabulary.Eos }, rule, Annotators, samplesDone).ToList();
         if (constrained)
         {
-            // The grammar guarantees that every *finished* sample is valid; one that hits the token cap first is
-            // unfinished. Draw it again (a few times, new seeds) rather than emit a truncated file.
-            for (int i = 0; i < results.Count; i++)
-            {
-                for (int attempt = 1; attempt <= 3 && results[i].Reason != FinishReason.EndOfSequence; attempt++)
-                {
-                    Redrawn++;
-                    results[i] = sampler.Generate(prompt, options with { Samples = 1, EosTokenId = BpeVocabulary.Eos, Seed = options.Seed + (ulong)(1000 * attempt) + (ulong)i }, rule, Annotators)[0];
-                }
-            }
+            Unfinished += results.Count(r => r.Reason != FinishReason.EndOfSequence);
         }
 
         var samples = new List<JpegSample>(results.Count);

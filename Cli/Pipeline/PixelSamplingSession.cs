@@ -50,7 +50,7 @@ internal sealed class PixelSamplingSession : IImageGenerator
 
     public int DefaultMaxTokens => _profile.PixelCount + 1;
 
-    public int Redrawn => 0;
+    public int Unfinished { get; private set; }
 
     public byte[] TokenBytesOf(PixelImage image) => _profile.ToTokenBytes(_profile.Encode(ImageCorpus.FitToProfile(image, _profile)));
 
@@ -70,6 +70,7 @@ internal sealed class PixelSamplingSession : IImageGenerator
         int remaining = _profile.PixelCount - promptBytes.Length;
         Func<ITokenConstraint>? rule = constrained ? () => new LengthConstraint(remaining) : null;
         IReadOnlyList<SampleResult> results = new Sampler(_model).Generate(prompt, options with { Samples = count, EosTokenId = BpeVocabulary.Eos }, rule, null, samplesDone);
+        Unfinished += constrained ? results.Count(r => r.Reason != FinishReason.EndOfSequence) : 0;
         var samples = new List<JpegSample>(results.Count);
         foreach (SampleResult r in results)
         {
@@ -93,7 +94,7 @@ internal sealed class PixelSamplingSession : IImageGenerator
     {
         private int _left = remaining;
 
-        public void FillAllowed(Span<bool> allowed)
+        public void FillAllowed(Span<bool> allowed, int tokensLeft)
         {
             for (int id = 0; id < allowed.Length; id++)
             {

@@ -42,7 +42,7 @@ internal sealed record QualityRequest
 /// <summary>The sample-quality report: a model's rows beside the calibration rows, all at stated n.</summary>
 internal sealed record QualityReport(string Reference, int TrainImages, int HeldOutImages, double ClassifierAccuracy,
     IReadOnlyList<QualityFigures> Unconditional, IReadOnlyList<QualityFigures> Completions, IReadOnlyList<double> CompletionMae,
-    int SamplesValid, int SamplesDrawn, int Redrawn, double SampleSeconds, double CompletionSeconds);
+    int SamplesValid, int SamplesDrawn, int Unfinished, double SampleSeconds, double CompletionSeconds);
 
 /// <summary>
 /// The sample-quality measure of <c>jpeglm eval --quality</c>: unconditional samples and half-image completions of a
@@ -177,7 +177,7 @@ internal static class QualityEvaluation
         }
 
         return new QualityReport(reference.Data, train.Count, test.Count, reference.TestAccuracy, unconditional, completionRows,
-            m == 0 ? [] : [.. mae.Select(x => x / m)], samples.Count(s => s.Valid), samples.Count, generator.Redrawn, sampleSeconds, completionSeconds);
+            m == 0 ? [] : [.. mae.Select(x => x / m)], samples.Count(s => s.Valid), samples.Count, generator.Unfinished, sampleSeconds, completionSeconds);
     }
 
     /// <summary>The report as a plain-text table.</summary>

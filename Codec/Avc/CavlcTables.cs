@@ -143,6 +143,17 @@ internal static class CavlcTables
     /// <summary>run_before lookups for zerosLeft 1..6 and &gt;6 (index Min(zerosLeft,7) - 1).</summary>
     public static readonly ushort[][] RunBefore = Build(RunBeforeLength, RunBeforeCode);
 
+    /// <summary>coeff_token (length, code) by [TotalCoeff * 4 + TrailingOnes]: nC classes 0..2, then 3 = chroma DC.</summary>
+    internal static (byte[] Length, byte[] Code) CoeffTokenTable(int nCClass)
+        => nCClass < 3 ? (CoeffTokenLength[nCClass], CoeffTokenCode[nCClass]) : (ChromaDcCoeffTokenLength, ChromaDcCoeffTokenCode);
+
+    /// <summary>total_zeros (length, code) by value for TotalCoeff 1..15 (chroma DC: 1..3).</summary>
+    internal static (byte[] Length, byte[] Code) TotalZerosTable(int totalCoeff, bool chromaDc)
+        => chromaDc ? (ChromaDcTotalZerosLength[totalCoeff - 1], ChromaDcTotalZerosCode[totalCoeff - 1]) : (TotalZerosLength[totalCoeff - 1], TotalZerosCode[totalCoeff - 1]);
+
+    /// <summary>run_before (length, code) by value for zerosLeft 1..6 and &gt; 6 (index Min(zerosLeft, 7)).</summary>
+    internal static (byte[] Length, byte[] Code) RunBeforeTable(int zerosLeftClass) => (RunBeforeLength[zerosLeftClass - 1], RunBeforeCode[zerosLeftClass - 1]);
+
     /// <summary>All (length, code) tables, for the prefix-code self-test.</summary>
     internal static IEnumerable<(byte[] Length, byte[] Code)> AllTables()
     {

@@ -61,6 +61,7 @@ internal static class BlockEntropyDecoder
         ref int fastAc = ref MemoryMarshal.GetArrayDataReference(ac.FastAc);
         ref ushort acLookahead = ref MemoryMarshal.GetArrayDataReference(ac.Lookahead);
         bool anyAc = false;
+        int afterZrl = 0; // k just after the latest ZRL: an EOB there ends a block on a ZRL's zeros
         for (int k = 1; k < 64; k++)
         {
             if (count < 32)
@@ -114,10 +115,29 @@ internal static class BlockEntropyDecoder
             {
                 if (run != 15)
                 {
+                    if (k == afterZrl)
+                    {
+                        reader.Bits = bits;
+                        reader.Count = count;
+                        throw ZeroRunWithoutCoefficient(ref reader, mcu);
+                    }
+
                     break; // EOB
                 }
 
-                k += 15; // ZRL: sixteen zeros (with the loop's k++).
+                // ZRL: sixteen zeros (with the loop's k++), and T.81's encoder writes one only before the
+                // non-zero coefficient it leads up to (the block's trailing zeros are coded by EOB alone). The
+                // scan checker and the sampling grammar hold streams to that, so the strict decoder does too
+                // (libjpeg would end the block at 64 instead).
+                if (k > 47)
+                {
+                    reader.Bits = bits;
+                    reader.Count = count;
+                    throw ZeroRunWithoutCoefficient(ref reader, mcu);
+                }
+
+                k += 15;
+                afterZrl = k + 1;
                 continue;
             }
 
@@ -318,6 +338,9 @@ internal static class BlockEntropyDecoder
 
     private static JpegFormatException BadCode(ref EntropyBitReader reader, string kind, int mcu)
         => new($"invalid {kind} Huffman code", reader.UnreadByteOffset, mcu);
+
+    private static JpegFormatException ZeroRunWithoutCoefficient(ref EntropyBitReader reader, int mcu)
+        => new("ZRL not followed by a non-zero coefficient in the block", reader.UnreadByteOffset, mcu);
 
     private static JpegFormatException CoefficientOverrun(ref EntropyBitReader reader, int mcu)
         => new("run of zeros goes past coefficient 63", reader.UnreadByteOffset, mcu);

@@ -48,8 +48,9 @@ public sealed class JpegScanReport
 /// <summary>
 /// The strict JPEG grammar checker: walks a baseline scan interval by interval and reports, per
 /// restart interval, whether it is well formed. Stricter than libjpeg: it refuses codes outside the
-/// table, DC categories above 11, AC sizes above 10, runs past coefficient 63, FF bytes not followed by
-/// 00 or the expected RSTn, padding that is not 1-bits or is 8 bits or more, wrong restart numbers,
+/// table, DC categories above 11, AC sizes above 10, runs past coefficient 63, a ZRL not followed
+/// by a non-zero coefficient of its block (T.81 F.1.2.2.1; libjpeg ends the block instead), FF
+/// bytes not followed by 00 or the expected RSTn, padding that is not 1-bits or is 8 bits or more, wrong restart numbers,
 /// intervals with too few or too many MCUs, a missing EOI and trailing bytes. After an error it
 /// resynchronises at the next restart marker, so that one damaged patch does not hide the rest.
 /// </summary>
@@ -154,6 +155,7 @@ public static class JpegScanChecker
         JpegScanError.TrailingBytes => "bytes after the end of the stream",
         JpegScanError.HeaderMismatch => "header differs from the profile",
         JpegScanError.LostInResync => "interval unreadable: resynchronised at a later restart marker",
+        JpegScanError.ZeroRunWithoutCoefficient => "ZRL not followed by a non-zero coefficient in the block",
         _ => error.ToString(),
     };
 

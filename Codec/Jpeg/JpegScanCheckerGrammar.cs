@@ -20,6 +20,8 @@ public sealed class JpegScanGrammar
     /// <summary>"Need" of a prefix below which no symbol is valid anywhere.</summary>
     internal const int Never = 1000;
 
+    private JpegScanCompletion? _completion;
+
     private JpegScanGrammar(HuffmanTree[] dc, HuffmanTree[] ac, int mcuCount, int restartInterval, byte[] header, bool endsWithEoi)
     {
         BlockDc = dc;
@@ -54,6 +56,9 @@ public sealed class JpegScanGrammar
 
     /// <summary>True when the stream ends with FF D9; false for token streams, which end after the last interval.</summary>
     public bool EndsWithEoi { get; }
+
+    /// <summary>The shortest-completion tables, built on first use (only sampling asks for them).</summary>
+    internal JpegScanCompletion Completion => LazyInitializer.EnsureInitialized(ref _completion, () => new JpegScanCompletion(this));
 
     /// <summary>MCUs in interval <paramref name="interval"/> (the last one may be short).</summary>
     public int McusIn(int interval) => Math.Min(IntervalLength, McuCount - (interval * IntervalLength));
@@ -145,26 +150,39 @@ public sealed class JpegScanGrammar
 
     /// <summary>
     /// A Huffman table as a binary tree over code bits, with each node's "need": the smallest number of
-    /// coefficient positions a valid symbol below it consumes beyond the current one (0 for EOB and for
-    /// any valid DC category; the run R for an AC symbol; 15 for ZRL), or <see cref="Never"/>. At
-    /// coefficient k a prefix can still become valid iff k + need ≤ 63, which makes the incremental
-    /// state exact: a prefix is accepted iff some continuation completes a valid symbol.
+    /// coefficient positions a valid symbol below it consumes beyond the current one, or <see cref="Never"/>.
+    /// EOB and any valid DC category need 0; an AC coefficient needs its run R; a ZRL needs 16 plus the
+    /// table's smallest coefficient run, because T.81 codes the zeros before a block's end with EOB, so a
+    /// ZRL must be followed, inside the block, by the non-zero coefficient it leads up to (F.1.2.2.1, the
+    /// encoder of figure F.2). Right after a ZRL the block may not end, so EOB is never valid there: each
+    /// node has a second need for that position. At coefficient k a prefix can still become valid iff
+    /// k + need ≤ 63, which makes the incremental state exact: a prefix is accepted iff some continuation
+    /// completes a valid symbol.
     /// </summary>
     internal sealed class HuffmanTree
     {
-        private HuffmanTree(int[] child, int[] need, bool[] hasLeaf, bool isAc)
+        private HuffmanTree(int[] child, int[] need, int[] needAfterZrl, int[] needLoose, bool[] hasLeaf, bool isAc, int minCoefficientRun)
         {
             Child = child;
             Need = need;
+            NeedAfterZrl = needAfterZrl;
+            NeedLoose = needLoose;
             HasLeaf = hasLeaf;
             IsAc = isAc;
+            MinCoefficientRun = minCoefficientRun;
         }
 
         /// <summary>Child[2·node + bit]: ≥ 0 an inner node; −(symbol + 1) a leaf; <see cref="Dead"/> no code.</summary>
         public int[] Child { get; }
 
-        /// <summary>Need of each inner node (see the class summary).</summary>
+        /// <summary>Need of each inner node at a position that may end the block (see the class summary).</summary>
         public int[] Need { get; }
+
+        /// <summary>Need of each inner node right after a ZRL, where EOB is not valid.</summary>
+        public int[] NeedAfterZrl { get; }
+
+        /// <summary>Need of each inner node with the ZRL rule left out (ZRL needs 15, EOB 0 everywhere): only to name errors.</summary>
+        public int[] NeedLoose { get; }
 
         /// <summary>Whether any code (valid symbol or not) lies below each inner node.</summary>
         public bool[] HasLeaf { get; }
@@ -172,8 +190,37 @@ public sealed class JpegScanGrammar
         /// <summary>True for an AC table.</summary>
         public bool IsAc { get; }
 
-        /// <summary>Positions consumed beyond the current one by a symbol, or <see cref="Never"/> if it is never valid.</summary>
-        public static int SymbolNeed(int symbol, bool isAc)
+        /// <summary>The smallest run of an AC coefficient symbol (size 1..10) in the table, or <see cref="Never"/>.</summary>
+        public int MinCoefficientRun { get; }
+
+        /// <summary>
+        /// Positions consumed beyond the current one by a symbol, or <see cref="Never"/> if it is never valid
+        /// there: <paramref name="afterZrl"/> says whether the previous symbol of the block was a ZRL.
+        /// </summary>
+        public int SymbolNeed(int symbol, bool afterZrl) => SymbolNeed(symbol, IsAc, MinCoefficientRun, afterZrl);
+
+        /// <summary>Why a symbol that is not valid at coefficient <paramref name="k"/> is refused.</summary>
+        public JpegScanError SymbolError(int symbol, int k, bool afterZrl)
+        {
+            if (!IsAc)
+            {
+                return JpegScanError.DcCategoryTooLarge;
+            }
+
+            int loose = SymbolNeed(symbol, true, 0, false, loose: true);
+            return loose == Never ? JpegScanError.InvalidAcSymbol
+                : k + loose > 63 ? JpegScanError.RunPastEndOfBlock
+                : JpegScanError.ZeroRunWithoutCoefficient;
+        }
+
+        /// <summary>Why a code prefix below which nothing is valid at coefficient <paramref name="k"/> is refused.</summary>
+        public JpegScanError PrefixError(int node, int k)
+            => !HasLeaf[node] ? JpegScanError.InvalidHuffmanCode
+                : NeedLoose[node] == Never ? (IsAc ? JpegScanError.InvalidAcSymbol : JpegScanError.DcCategoryTooLarge)
+                : k + NeedLoose[node] > 63 ? JpegScanError.RunPastEndOfBlock
+                : JpegScanError.ZeroRunWithoutCoefficient;
+
+        private static int SymbolNeed(int symbol, bool isAc, int minCoefficientRun, bool afterZrl, bool loose = false)
         {
             if (!isAc)
             {
@@ -183,7 +230,12 @@ public sealed class JpegScanGrammar
             int run = symbol >> 4, size = symbol & 15;
             if (size == 0)
             {
-                return run == 0 ? 0 : run == 15 ? 15 : Never; // EOB, ZRL; others are undefined (F.1.2.2)
+                return run switch
+                {
+                    0 => afterZrl && !loose ? Never : 0, // EOB: not where a ZRL promised a coefficient
+                    15 => loose ? 15 : minCoefficientRun == Never ? Never : 16 + minCoefficientRun, // ZRL
+                    _ => Never, // undefined (F.1.2.2)
+                };
             }
 
             return size <= 10 ? run : Never;
@@ -192,6 +244,7 @@ public sealed class JpegScanGrammar
         public static HuffmanTree Build(JpegHuffmanTableSpec spec)
         {
             var child = new List<int> { Dead, Dead };
+            var symbols = new List<int>();
             int code = 0, v = 0;
             for (int length = 1; length <= 16; length++)
             {
@@ -220,6 +273,7 @@ public sealed class JpegScanGrammar
                         node = next;
                     }
 
+                    symbols.Add(spec.Values[v]);
                     child[(2 * node) + (code & 1)] = -(spec.Values[v++] + 1);
                     code++;
                 }
@@ -228,24 +282,39 @@ public sealed class JpegScanGrammar
             }
 
             bool isAc = spec.TableClass == 1;
+            int minRun = Never;
+            foreach (int s in symbols)
+            {
+                if (isAc && (s & 15) is >= 1 and <= 10)
+                {
+                    minRun = Math.Min(minRun, s >> 4);
+                }
+            }
+
             int nodes = child.Count / 2;
             var need = new int[nodes];
+            var needAfterZrl = new int[nodes];
+            var needLoose = new int[nodes];
             var hasLeaf = new bool[nodes];
             for (int n = nodes - 1; n >= 0; n--)
             {
                 // Children always have larger indices than their parent, so one reverse pass suffices.
-                need[n] = Never;
+                need[n] = needAfterZrl[n] = needLoose[n] = Never;
                 for (int bit = 0; bit < 2; bit++)
                 {
                     int c = child[(2 * n) + bit];
                     if (c >= 0)
                     {
                         need[n] = Math.Min(need[n], need[c]);
+                        needAfterZrl[n] = Math.Min(needAfterZrl[n], needAfterZrl[c]);
+                        needLoose[n] = Math.Min(needLoose[n], needLoose[c]);
                         hasLeaf[n] |= hasLeaf[c];
                     }
                     else if (c != Dead)
                     {
-                        need[n] = Math.Min(need[n], SymbolNeed(-c - 1, isAc));
+                        need[n] = Math.Min(need[n], SymbolNeed(-c - 1, isAc, minRun, false));
+                        needAfterZrl[n] = Math.Min(needAfterZrl[n], SymbolNeed(-c - 1, isAc, minRun, true));
+                        needLoose[n] = Math.Min(needLoose[n], SymbolNeed(-c - 1, isAc, minRun, false, loose: true));
                         hasLeaf[n] = true;
                     }
                 }
@@ -256,7 +325,7 @@ public sealed class JpegScanGrammar
                 throw new JpegFormatException($"Huffman table {(isAc ? "AC" : "DC")}{spec.Id} cannot end a block (no EOB / no valid DC category)", 0);
             }
 
-            return new HuffmanTree([.. child], need, hasLeaf, isAc);
+            return new HuffmanTree([.. child], need, needAfterZrl, needLoose, hasLeaf, isAc, minRun);
         }
     }
 }

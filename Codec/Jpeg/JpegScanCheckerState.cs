@@ -44,6 +44,12 @@ public enum JpegScanError : byte
 
     /// <summary>The batch checker skipped the interval while resynchronising after damage.</summary>
     LostInResync,
+
+    /// <summary>
+    /// A ZRL with no room left for the non-zero coefficient it must lead up to, or an EOB right after a
+    /// ZRL (T.81 codes a block's trailing zeros with EOB alone).
+    /// </summary>
+    ZeroRunWithoutCoefficient,
 }
 
 /// <summary>
@@ -55,7 +61,7 @@ public enum JpegScanError : byte
 /// coefficient exists, and every table can end a block), so "consuming b does not fail" is exactly
 /// "b is allowed".
 /// </summary>
-public struct JpegScanState
+public struct JpegScanState : Grammar.IByteGrammarState
 {
     internal const byte Header = 0, Coding = 1, Padding = 2, ExpectMarker = 3, ExpectMarkerCode = 4, Done = 5, Failed = 6;
 
@@ -69,6 +75,7 @@ public struct JpegScanState
     private int _headerPos;
     private byte _phase;
     private bool _stuff;
+    private bool _afterZrl;
     private JpegScanError _error;
 
     /// <summary>A state at the start of the stream the grammar describes.</summary>
@@ -95,6 +102,10 @@ public struct JpegScanState
 
     /// <summary>Why the last refused byte was refused.</summary>
     public readonly JpegScanError Error => _error;
+
+    /// <summary>Every field but the grammar, for tests that enumerate distinct states.</summary>
+    internal readonly (int Interval, int Mcu, int Block, int K, int Node, int BitsLeft, int HeaderPos, int Flags) Key
+        => (_interval, _mcu, _block, _k, _node, _bitsLeft, _headerPos, _phase | (_stuff ? 16 : 0) | (_afterZrl ? 32 : 0) | ((int)_error << 8));
 
     /// <summary>Whether <paramref name="b"/> can come next such that some continuation is a valid stream.</summary>
     public readonly bool IsAllowed(byte b)
@@ -135,6 +146,83 @@ public struct JpegScanState
 
         FillBits(this, 0, 0, mask);
     }
+
+    /// <summary>
+    /// The fewest bytes that take this state to a complete stream (0 when complete, −1 when failed): the
+    /// rest of the current symbol and block, the interval's other MCUs, its padding and marker, and every
+    /// later interval, each at its cheapest, with stuffed 00 bytes counted. Exact (see
+    /// <see cref="JpegScanCompletion"/>), so from any state some allowed byte lowers it by exactly one.
+    /// The first call on a grammar builds its tables (about a millisecond per Huffman table).
+    /// </summary>
+    public readonly long ShortestCompletion()
+    {
+        if (_phase == Failed)
+        {
+            return -1;
+        }
+
+        if (_phase == Done)
+        {
+            return 0;
+        }
+
+        JpegScanCompletion c = _g.Completion;
+        bool last = _interval == _g.IntervalCount - 1;
+        long stuff = _stuff ? 1 : 0;
+        switch (_phase)
+        {
+            case Header:
+                return _g.Header.Length - _headerPos + c.ToEnd(0);
+            case ExpectMarker or Padding:
+                // Queried only between bytes, where padding is already over.
+                return stuff + (last ? (_g.EndsWithEoi ? 2 : 0) : 2 + c.Later(_interval));
+            case ExpectMarkerCode:
+                return 1 + c.Later(_interval);
+        }
+
+        Span<int> tail = stackalloc int[JpegScanCompletion.Fills];
+        c.Tail(_block + 1, _g.McusIn(_interval) - _mcu - 1, last, tail);
+        JpegScanCompletion.TreeTables ac = c.Tables(_g.BlockAc[_block]);
+        int block;
+        if (_bitsLeft > 0)
+        {
+            int bytes = 0;
+            int fill = JpegScanCompletion.AppendBits(0, 0, _bitsLeft, ref bytes);
+            block = bytes + (_k >= 64 ? tail[fill] : ac.BlockEndThen(_k, false, fill, tail));
+        }
+        else if (_k == 0)
+        {
+            block = c.Tables(_g.BlockDc[_block]).FromNode(_node, 0, false, ac, tail);
+        }
+        else if (_node == 0)
+        {
+            block = ac.BlockEndThen(_k, _afterZrl, 0, tail);
+        }
+        else
+        {
+            block = ac.FromNode(_node, _k, _afterZrl, ac, tail);
+        }
+
+        return block >= JpegScanCompletion.Inf ? -1 : stuff + block + c.Later(_interval);
+    }
+
+    /// <summary>
+    /// A bound on <see cref="ShortestCompletion"/> for this state and every state after it (see
+    /// <see cref="JpegScanCompletion.UpperBound"/>): cheap, so budget checks can be skipped while far from it.
+    /// </summary>
+    internal readonly long ShortestCompletionBound()
+        => _phase switch
+        {
+            Failed or Done => 0,
+            Header => _g.Header.Length - _headerPos + _g.Completion.UpperBound(0),
+            _ => _g.Completion.UpperBound(_interval),
+        };
+
+    /// <inheritdoc/>
+    readonly long Grammar.IByteGrammarState.CompletionLength() => ShortestCompletion();
+
+    /// <inheritdoc/>
+    readonly long Grammar.IByteGrammarState.CompletionBound() => ShortestCompletionBound();
 
     /// <summary>Consumes one byte; returns false (and fails the state) if no valid stream continues with it.</summary>
     public bool Consume(byte b)
@@ -208,7 +296,7 @@ public struct JpegScanState
     {
         _interval = interval;
         _mcu = _block = _k = _node = _bitsLeft = 0;
-        _stuff = false;
+        _stuff = _afterZrl = false;
         _error = JpegScanError.None;
         _phase = Coding;
     }
@@ -271,12 +359,10 @@ public struct JpegScanState
         int c = tree.Child[(2 * _node) + bit];
         if (c >= 0)
         {
-            int need = tree.Need[c];
+            int need = _afterZrl ? tree.NeedAfterZrl[c] : tree.Need[c];
             if (need + _k > 63)
             {
-                return Fail(!tree.HasLeaf[c] ? JpegScanError.InvalidHuffmanCode
-                    : need == JpegScanGrammar.Never ? (tree.IsAc ? JpegScanError.InvalidAcSymbol : JpegScanError.DcCategoryTooLarge)
-                    : JpegScanError.RunPastEndOfBlock);
+                return Fail(tree.PrefixError(c, _k));
             }
 
             _node = c;
@@ -289,10 +375,10 @@ public struct JpegScanState
         }
 
         int symbol = -c - 1;
-        int symbolNeed = JpegScanGrammar.HuffmanTree.SymbolNeed(symbol, tree.IsAc);
-        if (symbolNeed == JpegScanGrammar.Never)
+        int symbolNeed = tree.SymbolNeed(symbol, _afterZrl);
+        if (symbolNeed + _k > 63)
         {
-            return Fail(tree.IsAc ? JpegScanError.InvalidAcSymbol : JpegScanError.DcCategoryTooLarge);
+            return Fail(tree.SymbolError(symbol, _k, _afterZrl));
         }
 
         _node = 0;
@@ -303,11 +389,6 @@ public struct JpegScanState
             return true;
         }
 
-        if (_k + symbolNeed > 63)
-        {
-            return Fail(JpegScanError.RunPastEndOfBlock);
-        }
-
         if (symbol == 0)
         {
             EndBlock();
@@ -315,10 +396,12 @@ public struct JpegScanState
         else if (symbol == 0xF0)
         {
             _k += 16;
+            _afterZrl = true;
         }
         else
         {
             _k += (symbol >> 4) + 1;
+            _afterZrl = false;
             _bitsLeft = symbol & 15;
             if (_k >= 64 && _bitsLeft == 0)
             {
@@ -332,6 +415,7 @@ public struct JpegScanState
     private void EndBlock()
     {
         _k = 0;
+        _afterZrl = false;
         if (++_block < _g.BlocksPerMcu)
         {
             return;

@@ -92,7 +92,7 @@ public sealed class BacktrackingSampler(LlamaModel model)
         int rejectedHere = 0;
         while (steps < budget)
         {
-            int token = rejectedHere < MaxRejectionsPerStep ? picker.Pick(logits, options, mask, rng) : -1;
+            int token = rejectedHere < MaxRejectionsPerStep ? picker.Pick(logits, options, mask, rng, options.MaxNewTokens - output.Count) : -1;
             if (token < 0)
             {
                 int keep = rule.Backtrack();
@@ -171,7 +171,7 @@ public sealed class BacktrackingSampler(LlamaModel model)
             _list.Clear();
         }
 
-        public void FillAllowed(Span<bool> allowed)
+        public void FillAllowed(Span<bool> allowed, int tokensLeft)
         {
             foreach (int t in _list)
             {

@@ -7,7 +7,9 @@ namespace JpegLm.Engine.Sampling;
 /// Grammar-constrained sampling for JPEG token streams: before each token, only tokens all of whose bytes
 /// can continue the scan towards a valid, complete stream are allowed (the checker's incremental
 /// <see cref="JpegScanState"/> lifted to the BPE vocabulary by <see cref="JpegTokenConstraint"/>); EOS is
-/// allowed exactly when the stream is complete. So every finished sample decodes and passes <c>jpeglm check</c>.
+/// allowed exactly when the stream is complete. So every finished sample decodes and passes <c>jpeglm check</c>;
+/// and since tokens after which the rest no longer fits the sample's token budget are refused too, every
+/// sample whose budget covers its shortest completion finishes.
 /// One instance per sample; the state is a small struct, so this costs no allocation per token.
 /// </summary>
 public sealed class JpegGrammarConstraint : ITokenConstraint
@@ -41,8 +43,18 @@ public sealed class JpegGrammarConstraint : ITokenConstraint
     /// <summary>True when a token was forced that the grammar refuses (only possible from a bad prompt).</summary>
     public bool IsFailed => _state.IsFailed;
 
+    /// <summary>Tokens it takes at least to finish from here: the shortest completion in single bytes, plus EOS (−1 once failed).</summary>
+    public long TokensToFinish => _tokens.TokensToFinish(_state);
+
+    /// <summary>The scan state after the tokens accepted so far.</summary>
+    public JpegScanState State => _state;
+
     /// <inheritdoc/>
-    public void FillAllowed(Span<bool> allowed) => _tokens.FillAllowed(in _state, allowed);
+    /// <remarks>
+    /// Tokens after which the stream cannot be finished within <paramref name="tokensLeft"/> are refused, so a
+    /// sample that starts with at least <see cref="TokensToFinish"/> tokens of budget always ends with EOS.
+    /// </remarks>
+    public void FillAllowed(Span<bool> allowed, int tokensLeft) => _tokens.FillAllowed(in _state, allowed, tokensLeft);
 
     /// <inheritdoc/>
     public void Accept(int token)

@@ -44,9 +44,9 @@ public sealed class ForcedBytesConstraint(ITokenConstraint? inner, byte[] forced
     private int _spelled;
 
     /// <inheritdoc/>
-    public void FillAllowed(Span<bool> allowed)
+    public void FillAllowed(Span<bool> allowed, int tokensLeft)
     {
-        inner?.FillAllowed(allowed);
+        inner?.FillAllowed(allowed, tokensLeft);
         if (_spelled >= _forced.Length)
         {
             return;

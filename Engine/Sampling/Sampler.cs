@@ -9,8 +9,12 @@ namespace JpegLm.Engine.Sampling;
 /// </summary>
 public interface ITokenConstraint
 {
-    /// <summary>Sets <c>allowed[id]</c> for every token id that may come next (the span arrives all true).</summary>
-    void FillAllowed(Span<bool> allowed);
+    /// <summary>
+    /// Sets <c>allowed[id]</c> for every token id that may come next (the span arrives all true).
+    /// <paramref name="tokensLeft"/> is how many tokens the sample may still produce, this one and EOS
+    /// included, so a rule that knows its shortest completion can refuse tokens after which it cannot end in time.
+    /// </summary>
+    void FillAllowed(Span<bool> allowed, int tokensLeft);
 
     /// <summary>Advances the constraint's state past <paramref name="token"/>.</summary>
     void Accept(int token);
@@ -210,7 +214,7 @@ public sealed class Sampler(LlamaModel model)
             for (int r = 0; r < rows; r++)
             {
                 int s = active[r];
-                int token = picker.Pick(logits.AsSpan(r * vocab, vocab), options, rules[s], rngs[s]);
+                int token = picker.Pick(logits.AsSpan(r * vocab, vocab), options, rules[s], rngs[s], options.MaxNewTokens - step);
                 if (token < 0)
                 {
                     reasons[s] = FinishReason.Constraint;

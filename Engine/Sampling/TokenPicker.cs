@@ -9,11 +9,11 @@ internal sealed class TokenPicker(int vocab)
     private readonly float[] _keys = new float[vocab];
     private readonly int[] _ids = new int[vocab];
 
-    /// <summary>The chosen token id, or −1 when the constraint allows none.</summary>
-    public int Pick(ReadOnlySpan<float> logits, SamplingOptions options, ITokenConstraint? rule, SplitMixRandom rng)
+    /// <summary>The chosen token id, or −1 when the constraint allows none; <paramref name="tokensLeft"/> goes to the constraint.</summary>
+    public int Pick(ReadOnlySpan<float> logits, SamplingOptions options, ITokenConstraint? rule, SplitMixRandom rng, int tokensLeft)
     {
         Array.Fill(_allowed, true);
-        rule?.FillAllowed(_allowed);
+        rule?.FillAllowed(_allowed, tokensLeft);
         int count = 0;
         for (int i = 0; i < logits.Length; i++)
         {

@@ -24,15 +24,15 @@ public class PromptHealingTests
         var rule = new ForcedBytesConstraint(null, [0xFF, 0xD7], Bytes);
         bool[] allowed = new bool[Bytes.Length];
         Array.Fill(allowed, true);
-        rule.FillAllowed(allowed);
+        rule.FillAllowed(allowed, 100);
         Assert.Equal([false, true, false, false, false, true, true], allowed); // FF, FF D7 E7 EB, FF D7
         rule.Accept(1);
         Array.Fill(allowed, true);
-        rule.FillAllowed(allowed);
+        rule.FillAllowed(allowed, 100);
         Assert.Equal([false, false, true, false, false, false, false], allowed); // only D7 is left to spell
         rule.Accept(2);
         Array.Fill(allowed, true);
-        rule.FillAllowed(allowed);
+        rule.FillAllowed(allowed, 100);
         Assert.All(allowed, Assert.True); // spelled: no restriction of its own
     }
 }

@@ -125,7 +125,7 @@ public class SamplerTests
     {
         private bool _stopped;
 
-        public void FillAllowed(Span<bool> allowed)
+        public void FillAllowed(Span<bool> allowed, int tokensLeft)
         {
             if (_stopped)
             {
@@ -140,7 +140,7 @@ public class SamplerTests
     {
         public List<int> Seen { get; } = [];
 
-        public void FillAllowed(Span<bool> allowed)
+        public void FillAllowed(Span<bool> allowed, int tokensLeft)
         {
             for (int i = 1; i < allowed.Length; i += 2)
             {
