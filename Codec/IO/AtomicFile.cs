@@ -52,7 +52,21 @@ public static class AtomicFile
         }
     }
 
-    private static string TempNameFor(string path)
+    /// <summary>Writes <paramref name="text"/> as UTF-8 (no byte-order mark) via a temporary file and a rename.</summary>
+    public static void WriteAllText(string path, string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        WriteAllBytes(path, new System.Text.UTF8Encoding(false).GetBytes(text));
+    }
+
+    /// <summary>
+    /// Starts a file that is written piece by piece (a token shard, a large checkpoint): its stream is a temporary
+    /// file beside <paramref name="path"/>; <see cref="PendingFile.Commit"/> renames it over the target, and disposing
+    /// an uncommitted one deletes it, so the target is either the old file or the whole new one.
+    /// </summary>
+    public static PendingFile Create(string path) => new(path, TempNameFor(path));
+
+    internal static string TempNameFor(string path)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         string full = Path.GetFullPath(path);
@@ -61,7 +75,7 @@ public static class AtomicFile
         return Path.Combine(dir, $".{Path.GetFileName(full)}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
     }
 
-    private static void TryDelete(string path)
+    internal static void TryDelete(string path)
     {
         try
         {
@@ -73,6 +87,45 @@ public static class AtomicFile
         }
         catch (UnauthorizedAccessException)
         {
+        }
+    }
+}
+
+/// <summary>A file being written under a temporary name (see <see cref="AtomicFile.Create"/>).</summary>
+public sealed class PendingFile : IDisposable
+{
+    private readonly string _path;
+    private readonly string _temp;
+    private bool _committed;
+
+    internal PendingFile(string path, string temp)
+    {
+        _path = path;
+        _temp = temp;
+        Stream = new FileStream(temp, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, 1 << 16);
+    }
+
+    /// <summary>The temporary file's stream (seekable).</summary>
+    public FileStream Stream { get; }
+
+    /// <summary>Flushes to disk and renames the file over its target.</summary>
+    public void Commit()
+    {
+        ObjectDisposedException.ThrowIf(_committed, this);
+        Stream.Flush(flushToDisk: true);
+        Stream.Dispose();
+        File.Move(_temp, _path, overwrite: true);
+        _committed = true;
+    }
+
+    /// <summary>Deletes the temporary file unless it was committed.</summary>
+    public void Dispose()
+    {
+        if (!_committed)
+        {
+            Stream.Dispose();
+            AtomicFile.TryDelete(_temp);
+            _committed = true;
         }
     }
 }

@@ -108,8 +108,7 @@ public sealed class BpeVocabulary
     public void Save(string path)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
-        File.WriteAllText(path + ".tmp", ToJson());
-        File.Move(path + ".tmp", path, overwrite: true);
+        IO.AtomicFile.WriteAllText(path, ToJson());
     }
 
     /// <summary>First 8 bytes (little-endian) of the SHA-256 of <see cref="ToJson"/>.</summary>

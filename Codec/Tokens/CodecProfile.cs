@@ -85,9 +85,7 @@ public abstract class CodecProfile
     public void Save(string path)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
-        string temp = path + ".tmp";
-        File.WriteAllText(temp, ToJson());
-        File.Move(temp, path, overwrite: true);
+        IO.AtomicFile.WriteAllText(path, ToJson());
     }
 
     /// <summary>

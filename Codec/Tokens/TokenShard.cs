@@ -77,14 +77,13 @@ public readonly record struct TokenShardHeader(int TokenWidth, ulong VocabularyH
 }
 
 /// <summary>
-/// Streams documents into a shard: tokens go to PATH.tmp behind a placeholder header; <see cref="Commit"/>
+/// Streams documents into a shard: tokens go to a temporary file (<see cref="IO.AtomicFile.Create"/>) behind a placeholder header; <see cref="Commit"/>
 /// writes the final header and renames the file into place, so a reader never sees a half-written shard.
 /// Disposing without committing deletes the temporary file.
 /// </summary>
 public sealed class TokenShardWriter : IDisposable
 {
-    private readonly string _path;
-    private readonly string _temp;
+    private readonly IO.PendingFile _file;
     private readonly FileStream _stream;
     private readonly int _width;
     private readonly ulong _vocabularyHash;
@@ -111,13 +110,12 @@ public sealed class TokenShardWriter : IDisposable
             throw new ArgumentException("token width must be 2 (vocabulary ≤ 65536) or 4", nameof(tokenWidth));
         }
 
-        _path = path;
-        _temp = path + ".tmp";
         _width = tokenWidth;
         _vocabularyHash = vocabulary.ContentHash();
         _profileHash = profile.ContentHash();
         _vocabularySize = vocabulary.Size;
-        _stream = new FileStream(_temp, FileMode.Create, FileAccess.Write, FileShare.None);
+        _file = IO.AtomicFile.Create(path);
+        _stream = _file.Stream;
         _stream.Write(new byte[TokenShardHeader.Size]);
     }
 
@@ -156,9 +154,7 @@ public sealed class TokenShardWriter : IDisposable
         header.Write(bytes);
         _stream.Position = 0;
         _stream.Write(bytes);
-        _stream.Flush(flushToDisk: true);
-        _stream.Dispose();
-        File.Move(_temp, _path, overwrite: true);
+        _file.Commit();
         _committed = true;
         return header;
     }
@@ -168,8 +164,7 @@ public sealed class TokenShardWriter : IDisposable
     {
         if (!_committed)
         {
-            _stream.Dispose();
-            File.Delete(_temp);
+            _file.Dispose(); // deletes the temporary file
             _committed = true;
         }
     }

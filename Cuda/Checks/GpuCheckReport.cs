@@ -94,7 +94,6 @@ internal sealed class GpuCheckReport(TextWriter console, string? outDirectory, s
     public void Write(string name, string text)
     {
         string path = Path.Combine(outDirectory!, name);
-        File.WriteAllText(path + ".tmp", text);
-        File.Move(path + ".tmp", path, overwrite: true);
+        Codec.IO.AtomicFile.WriteAllText(path, text);
     }
 }

@@ -61,10 +61,7 @@ public sealed class CubinCache
         Compiled++;
         try
         {
-            System.IO.Directory.CreateDirectory(Directory);
-            string temp = path + "." + Environment.ProcessId + ".tmp";
-            File.WriteAllBytes(temp, cubin);
-            File.Move(temp, path, overwrite: true);
+            Codec.IO.AtomicFile.WriteAllBytes(path, cubin);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

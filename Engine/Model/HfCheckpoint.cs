@@ -27,8 +27,7 @@ public static class HfCheckpoint
         SafetensorsFile.Write(Path.Combine(directory, WeightsFile), tensors, new Dictionary<string, string> { ["format"] = "pt" }, dtype);
         string configPath = Path.Combine(directory, ConfigFile);
         LlamaConfig config = model.Config with { TorchDtype = dtype switch { "F16" => "float16", "BF16" => "bfloat16", _ => "float32" } };
-        File.WriteAllText(configPath + ".tmp", config.ToJson());
-        File.Move(configPath + ".tmp", configPath, overwrite: true);
+        Codec.IO.AtomicFile.WriteAllText(configPath, config.ToJson());
     }
 
     /// <summary>Loads a model directory onto <paramref name="kernels"/>.</summary>

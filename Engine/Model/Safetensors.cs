@@ -199,8 +199,7 @@ public sealed class SafetensorsFile : IDisposable
 
         byte[] headerBytes = Encoding.UTF8.GetBytes(header.ToJsonString());
         int padded = (headerBytes.Length + 7) / 8 * 8; // keeps the data 8-byte aligned, as the reference writer does
-        string tmp = path + ".tmp";
-        using (var stream = new FileStream(tmp, FileMode.Create, FileAccess.Write, FileShare.None))
+        Codec.IO.AtomicFile.Write(path, stream =>
         {
             Span<byte> len = stackalloc byte[8];
             BinaryPrimitives.WriteInt64LittleEndian(len, padded);
@@ -238,9 +237,7 @@ public sealed class SafetensorsFile : IDisposable
                     done += count;
                 }
             }
-        }
-
-        File.Move(tmp, path, overwrite: true);
+        });
     }
 
     /// <summary>float32 → bfloat16 bits, round to nearest even (NaN stays NaN).</summary>

@@ -153,9 +153,6 @@ public static class Snapshot
 
     private static void WriteAtomically(string path, byte[] bytes)
     {
-        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-        string tmp = path + ".tmp";
-        File.WriteAllBytes(tmp, bytes);
-        File.Move(tmp, path, overwrite: true);
+        JpegLm.Codec.IO.AtomicFile.WriteAllBytes(path, bytes);
     }
 }
