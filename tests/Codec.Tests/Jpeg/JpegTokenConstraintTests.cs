@@ -4,7 +4,7 @@ using JpegLm.TestSupport;
 
 namespace JpegLm.Codec.Tests.Jpeg;
 
-public class JpegScanCheckerTokensTests
+public class JpegTokenConstraintTests
 {
     private static readonly Lazy<BpeVocabulary> Vocabulary = new(() => BpeTrainer.Train(
         [.. Directory.GetFiles(TestPaths.Data("tokens"), "paper-?.jpg").Order().Select(f => JpegProfile.Paper().ToTokenBytes(File.ReadAllBytes(f)))], 320).Vocabulary);
