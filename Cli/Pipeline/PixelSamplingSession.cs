@@ -67,8 +67,8 @@ internal sealed class PixelSamplingSession : IImageGenerator
     public IReadOnlyList<JpegSample> Complete(byte[] promptBytes, int count, SamplingOptions options, bool constrained, Action<int>? samplesDone = null)
     {
         int[] prompt = [BpeVocabulary.Bos, .. promptBytes.Select(b => (int)b)];
-        int remaining = _profile.PixelCount - promptBytes.Length;
-        Func<ITokenConstraint>? rule = constrained ? () => new LengthConstraint(remaining) : null;
+        // The constraint is fed the prompt too (BOS and its pixels), so it counts the whole image.
+        Func<ITokenConstraint>? rule = constrained ? () => new LengthConstraint(1 + _profile.PixelCount) : null;
         IReadOnlyList<SampleResult> results = new Sampler(_model).Generate(prompt, options with { Samples = count, EosTokenId = BpeVocabulary.Eos }, rule, null, samplesDone);
         Unfinished += constrained ? results.Count(r => r.Reason != FinishReason.EndOfSequence) : 0;
         var samples = new List<JpegSample>(results.Count);
@@ -89,8 +89,8 @@ internal sealed class PixelSamplingSession : IImageGenerator
         _kernels.Dispose();
     }
 
-    /// <summary>Exactly <c>n</c> pixel tokens (values 0..255), then EOS.</summary>
-    private sealed class LengthConstraint(int remaining) : ITokenConstraint
+    /// <summary>Exactly <c>n</c> tokens counting from the sequence's start (BOS, then pixel values 0..255), then EOS.</summary>
+    internal sealed class LengthConstraint(int remaining) : ITokenConstraint
     {
         private int _left = remaining;
 

@@ -27,3 +27,27 @@ public class GenerationConfigTests
         Assert.Equal(0f, GenerationConfig.Load(run).ToOptions().Temperature);
     }
 }
+
+public class PixelLengthConstraintTests
+{
+    [Fact]
+    public void Counts_the_prompt_it_is_fed_and_allows_eos_exactly_after_the_last_pixel()
+    {
+        var rule = new Pipeline.PixelSamplingSession.LengthConstraint(1 + 4); // BOS + a 2x2 image
+        bool[] allowed = new bool[259];
+        foreach (int t in new[] { 256, 7, 9 })
+        {
+            rule.Accept(t); // BOS and a two-pixel prompt, as the sampler feeds them
+        }
+
+        for (int i = 0; i < 2; i++)
+        {
+            rule.FillAllowed(allowed, 10);
+            Assert.True(allowed[0] && allowed[255] && !allowed[257]);
+            rule.Accept(3);
+        }
+
+        rule.FillAllowed(allowed, 10);
+        Assert.True(allowed[257] && !allowed[0]);
+    }
+}
