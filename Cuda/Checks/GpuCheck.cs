@@ -111,9 +111,11 @@ public static class GpuCheck
             return 1;
         }
 
+        // One seed for the whole run, so that both precisions' parity tables replay with the same command.
+        GpuCheckOptions staged = options with { ParitySeed = options.ParitySeed ?? Random.Shared.Next(1, int.MaxValue) };
         foreach (string stage in Stages)
         {
-            RunStage(stage, options, log);
+            RunStage(stage, staged, log);
         }
 
         log.Line();
@@ -152,9 +154,8 @@ public static class GpuCheck
             start.ArgumentList.Add("--quick");
         }
 
-        int seed = options.ParitySeed ?? Random.Shared.Next(1, int.MaxValue);
         start.ArgumentList.Add("--parity-seed");
-        start.ArgumentList.Add(seed.ToString(CultureInfo.InvariantCulture));
+        start.ArgumentList.Add((options.ParitySeed ?? 1).ToString(CultureInfo.InvariantCulture));
         if (options.ParityCase != null)
         {
             start.ArgumentList.Add("--parity-case");
