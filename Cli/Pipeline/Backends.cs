@@ -11,8 +11,9 @@ internal static class Backends
     /// <summary>
     /// Opens the backend. <c>auto</c> takes CUDA when a driver, a device and the toolkit libraries are found,
     /// else the CPU (saying why on <paramref name="log"/>); <c>cuda</c> fails with the resolver's reason.
+    /// <paramref name="ordinal"/> picks the GPU (data-parallel ranks take their rank on the node).
     /// </summary>
-    public static IKernels Open(string device, TextWriter log)
+    public static IKernels Open(string device, TextWriter log, int ordinal = 0)
     {
         switch (device)
         {
@@ -21,7 +22,7 @@ internal static class Backends
             case "cuda":
                 try
                 {
-                    return CudaKernels.Create(CudaPrecision.BFloat16);
+                    return CudaKernels.Create(CudaPrecision.BFloat16, ordinal);
                 }
                 catch (Exception e) when (e is CudaException or DllNotFoundException or EntryPointNotFoundException)
                 {
@@ -31,7 +32,7 @@ internal static class Backends
             case "auto":
                 try
                 {
-                    return CudaKernels.Create(CudaPrecision.BFloat16);
+                    return CudaKernels.Create(CudaPrecision.BFloat16, ordinal);
                 }
                 catch (Exception e) when (e is CudaException or DllNotFoundException or EntryPointNotFoundException)
                 {
