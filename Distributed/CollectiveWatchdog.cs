@@ -62,7 +62,7 @@ public sealed class CollectiveWatchdog : IDisposable
             }
 
             _fired = true;
-            message = $"no answer from the other ranks in {_operation} for {Timeout.TotalSeconds:F0} s: a rank has died or hangs";
+            message = $"no answer from the other ranks in {_operation} for {Timeout.TotalSeconds.ToString("0.#", System.Globalization.CultureInfo.InvariantCulture)} s: a rank has died or hangs";
         }
 
         _onTimeout(message);
