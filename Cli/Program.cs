@@ -91,10 +91,11 @@ public static class Program
     /// <summary>
     /// The exceptions that mean bad input or a failing environment rather than a bug. Domain errors about input
     /// derive from <see cref="FormatException"/> (JPEG, H.264, image, token, safetensors); a CUDA failure is a
-    /// <see cref="Cuda.Interop.CudaException"/>. Anything else is a bug and keeps its stack trace.
+    /// <see cref="Cuda.Interop.CudaException"/>, a failed collective (a dead rank) an <see cref="Engine.Training.CollectiveException"/>.
+    /// Anything else is a bug and keeps its stack trace.
     /// </summary>
     internal static bool IsBadInput(Exception e) => e is IOException or UnauthorizedAccessException or FormatException
-        or NotSupportedException or System.Text.Json.JsonException or Cuda.Interop.CudaException;
+        or NotSupportedException or System.Text.Json.JsonException or Cuda.Interop.CudaException or Engine.Training.CollectiveException;
 
     private static RootCommand BuildRoot()
     {

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Runtime.InteropServices;
 using JpegLm.Cli.Pipeline;
 
 namespace JpegLm.Cli.Commands;
@@ -8,6 +9,8 @@ internal sealed class TrainCommand : CliCommand
 {
     /// <summary>The defaults of a request are the defaults of the options.</summary>
     private static readonly TrainingRequest Defaults = new() { Data = "", ModelConfig = "", Out = "" };
+
+    private const int SigUsr1 = 10; // Linux's signal number (PosixSignal takes raw numbers for signals it does not name)
 
     private readonly Option<string> _data = CliOptions.Required("--data", "DATA", "token shards made by jpeglm prepare (train.tok, val.tok, profile.json, vocab.json)");
     private readonly Option<string?> _modelConfig = CliOptions.Text("--model-config", "CFG", $"a Hugging Face LlamaConfig config.json, or a preset: {ModelPresets.Names} (required unless --resume)");
@@ -25,15 +28,26 @@ internal sealed class TrainCommand : CliCommand
     private readonly Option<string?> _structure = CliOptions.Text("--structure", "S",
         "embed per-token structure ids beside the tokens: jpeg-scan-v1 (where the JPEG parser stands after each token: patch, block and coefficient, partial symbol); stored in config.json as jpeglm_structure, which Hugging Face's Llama ignores");
 
+    private readonly Option<int> _simulateRanks = CliOptions.Number("--simulate-ranks", Defaults.SimulatedRanks, 1, 1024,
+        "play N data-parallel ranks in this one process: each computes its rows of the global batch into its own gradient buffer, added in rank order (the reference an mpirun -np N run reproduces bit for bit)");
+    private readonly Option<int> _collectiveTimeout = CliOptions.Number("--collective-timeout", Defaults.CollectiveTimeout, 1, int.MaxValue,
+        "under mpirun: seconds a rank waits for the others in one collective call before the job is aborted (a dead or hung rank)", "SECONDS");
+
     public TrainCommand()
         : base("train", "train a Llama model on prepared token shards (CPU or CUDA)", """
-            Ctrl-C saves a checkpoint and exits cleanly.
+            Ctrl-C saves a checkpoint and exits cleanly (under mpirun: kill -USR1 the mpirun process).
 
-            Example:
+            Data parallel: started by mpirun, every process is one rank; each reads its own rows of the
+            same shards (--batch-tokens is per rank), gradients are summed every step (MPI between CPU
+            ranks, NCCL between GPUs), and rank 0 writes the run folder.
+
+            Examples:
               jpeglm train --data data/ --model-config small --out runs/small --steps 2000
+              mpirun -np 2 jpeglm train --data data/ --model-config small --out runs/small --device cpu
             """)
     {
-        Add(_data, _modelConfig, _out, _device, _steps, _batchTokens, _context, _lr, _warmup, _valEvery, _checkpointEvery, _seed, _resume, _structure);
+        Add(_data, _modelConfig, _out, _device, _steps, _batchTokens, _context, _lr, _warmup, _valEvery, _checkpointEvery, _seed, _resume, _structure,
+            _simulateRanks, _collectiveTimeout);
     }
 
     protected override int Run(ParseResult parsed, TextWriter stdout, TextWriter stderr)
@@ -54,6 +68,8 @@ internal sealed class TrainCommand : CliCommand
             Seed = parsed.Value(_seed),
             Resume = parsed.Value(_resume),
             Structure = parsed.GetValue(_structure),
+            SimulatedRanks = parsed.Value(_simulateRanks),
+            CollectiveTimeout = parsed.Value(_collectiveTimeout),
         };
         if (request.ModelConfig.Length == 0 && !request.Resume)
         {
@@ -74,6 +90,16 @@ internal sealed class TrainCommand : CliCommand
             cancel.Cancel();
         };
         Console.CancelKeyPress += onCancel;
+        // mpirun ends the job on Ctrl-C but forwards SIGUSR1 to every rank: the way to stop a job with a checkpoint.
+        using PosixSignalRegistration? usr1 = OperatingSystem.IsLinux() ? PosixSignalRegistration.Create((PosixSignal)SigUsr1, e =>
+        {
+            e.Cancel = true;
+            if (!cancel.IsCancellationRequested)
+            {
+                stderr.WriteLine("SIGUSR1: stopping after this step and saving a checkpoint...");
+                cancel.Cancel();
+            }
+        }) : null;
         try
         {
             TrainingRun.Execute(request, stdout, stderr, cancel.Token);

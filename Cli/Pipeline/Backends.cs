@@ -12,8 +12,9 @@ internal static class Backends
     /// Opens the backend. <c>auto</c> takes CUDA when a driver, a device and the toolkit libraries are found,
     /// else the CPU (saying why on <paramref name="log"/>); <c>cuda</c> (bf16 GEMMs and attention) and
     /// <c>cuda-fp32</c> (everything in float32, as exact as the CPU) fail with the resolver's reason.
+    /// <paramref name="ordinal"/> picks the GPU (data-parallel ranks take their rank on the node).
     /// </summary>
-    public static IKernels Open(string device, TextWriter log)
+    public static IKernels Open(string device, TextWriter log, int ordinal = 0)
     {
         switch (device)
         {
@@ -22,7 +23,7 @@ internal static class Backends
             case "cuda" or "cuda-fp32":
                 try
                 {
-                    return CudaKernels.Create(device == "cuda" ? CudaPrecision.BFloat16 : CudaPrecision.Float32);
+                    return CudaKernels.Create(device == "cuda" ? CudaPrecision.BFloat16 : CudaPrecision.Float32, ordinal);
                 }
                 catch (Exception e) when (e is CudaException or DllNotFoundException or EntryPointNotFoundException)
                 {
@@ -32,7 +33,7 @@ internal static class Backends
             case "auto":
                 try
                 {
-                    return CudaKernels.Create(CudaPrecision.BFloat16);
+                    return CudaKernels.Create(CudaPrecision.BFloat16, ordinal);
                 }
                 catch (Exception e) when (e is CudaException or DllNotFoundException or EntryPointNotFoundException)
                 {

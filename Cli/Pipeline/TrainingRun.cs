@@ -3,6 +3,7 @@ using System.Text;
 using JpegLm.Cli.Reporting;
 using JpegLm.Codec.IO;
 using JpegLm.Codec.Tokens;
+using JpegLm.Distributed;
 using JpegLm.Engine.Kernels;
 using JpegLm.Engine.Model;
 using JpegLm.Engine.Sampling;
@@ -41,6 +42,12 @@ internal sealed record TrainingRequest
     public string? Structure { get; init; }
 
     public ulong Seed { get; init; } = 1337;
+
+    /// <summary>Ranks one process plays in turn (the one-process reference of a data-parallel run); 1 for none.</summary>
+    public int SimulatedRanks { get; init; } = 1;
+
+    /// <summary>Seconds one collective call may wait for the other ranks before the job is aborted (under a launcher).</summary>
+    public int CollectiveTimeout { get; init; } = 600;
 }
 
 /// <summary>What a finished (or interrupted) training run reports.</summary>
@@ -50,11 +57,41 @@ internal sealed record TrainingOutcome(int Steps, float FirstLoss, float LastLos
 /// Runs training from token shards into a run folder: progress with loss, tokens/s and ETA; validation loss;
 /// checkpoints (HF layout + trainer state, atomically) every few hundred steps and at the end or on Ctrl-C;
 /// <c>loss.csv</c> and a <c>loss.png</c> redrawn as training goes. <c>--resume</c> continues exactly.
+/// Started by an MPI launcher (<c>mpirun -np N jpeglm train …</c>), each process is one data-parallel rank: rank 0
+/// reads the checkpoint, prints and writes the run folder; every rank reads its own rows of the same shards.
 /// </summary>
 internal static class TrainingRun
 {
     public static TrainingOutcome Execute(TrainingRequest request, TextWriter stdout, TextWriter stderr, CancellationToken cancel)
     {
+        using DataParallelGroup group = DataParallelGroup.Open(LaunchInfo.Detect(), TimeSpan.FromSeconds(request.CollectiveTimeout), stderr);
+        if (group.Host.Size == 1)
+        {
+            return Execute(request, group, stdout, stderr, cancel);
+        }
+
+        if (request.SimulatedRanks > 1)
+        {
+            group.Abort("--simulate-ranks is the one-process reference of a data-parallel run; do not combine it with a launcher");
+        }
+
+        try
+        {
+            // Rank 0 speaks for the job; the others print only errors.
+            return Execute(request, group, group.Host.Rank == 0 ? stdout : TextWriter.Null, stderr, cancel);
+        }
+        catch (Exception e)
+        {
+            // The other ranks would wait for this one in their next collective: end them all, saying why.
+            group.Abort(e.Message.Split('\n')[0].TrimEnd());
+            throw;
+        }
+    }
+
+    private static TrainingOutcome Execute(TrainingRequest request, DataParallelGroup group, TextWriter stdout, TextWriter stderr, CancellationToken cancel)
+    {
+        var parallel = new DataParallelRun(group.Host);
+        bool lead = parallel.IsLead;
         var run = new RunFolder(request.Out);
         string profilePath = Path.Combine(request.Data, "profile.json"), vocabPath = Path.Combine(request.Data, "vocab.json");
         CodecProfile profile = CodecProfile.Load(profilePath);
@@ -63,14 +100,18 @@ internal static class TrainingRun
         string valPath = Path.Combine(request.Data, "val.tok");
         using ShardTokenSource? validation = File.Exists(valPath) ? new ShardTokenSource(valPath, vocabulary.ContentHash(), profile.ContentHash()) : null;
 
-        Directory.CreateDirectory(run.Path);
-        if (request.Resume && !run.HasModel)
+        if (lead)
         {
-            throw new UsageException($"--resume: {run.Path} holds no checkpoint to resume");
+            Directory.CreateDirectory(run.Path);
+            if (request.Resume && !run.HasModel)
+            {
+                throw new UsageException($"--resume: {run.Path} holds no checkpoint to resume");
+            }
         }
 
+        // Only rank 0 needs the run folder: the others get its config (and below, its state) over the group.
         LlamaConfig config = request.Resume
-            ? LlamaConfig.Load(Path.Combine(run.Path, HfCheckpoint.ConfigFile))
+            ? LlamaConfig.FromJson(parallel.BroadcastText(lead ? File.ReadAllText(Path.Combine(run.Path, HfCheckpoint.ConfigFile)) : ""))
             : ModelPresets.Resolve(request.ModelConfig, vocabulary.Size, BpeVocabulary.Bos, BpeVocabulary.Eos, request.SequenceLength);
         if (request.Structure != null && !request.Resume)
         {
@@ -94,10 +135,15 @@ internal static class TrainingRun
         }
 
         int batch = Math.Max(1, request.BatchTokens / seq);
-        File.Copy(profilePath, run.ProfileFile, overwrite: true);
-        File.Copy(vocabPath, run.VocabularyFile, overwrite: true);
+        if (lead)
+        {
+            File.Copy(profilePath, run.ProfileFile, overwrite: true);
+            File.Copy(vocabPath, run.VocabularyFile, overwrite: true);
+        }
 
-        using IKernels kernels = Backends.Open(request.Device, stderr); // disposed before anything samples (frees a GPU context)
+        // Each rank on a node takes its own GPU.
+        using IKernels kernels = Backends.Open(request.Device, stderr, group.LocalRank); // disposed before anything samples (frees a GPU context)
+        group.AttachBackend(kernels, stderr);
         using var model = new LlamaModel(config, kernels);
         model.InitializeWeights(request.Seed);
         var options = new TrainerOptions
@@ -111,17 +157,25 @@ internal static class TrainingRun
             ValidationInterval = validationSource != null ? request.ValidationInterval : 0,
             ValidationBatches = 2,
             Seed = request.Seed,
+            SimulatedRanks = request.SimulatedRanks,
         };
         // A model with structure fields sees, beside each token, where the codec's parser stands after it.
         Func<JpegLm.Engine.Sampling.ITokenAnnotator>? annotators = TokenAnnotators.For(config, profile, vocabulary);
         TokenStructure? trainStructure = annotators == null ? null : TokenStructure.Annotate(train, annotators, BpeVocabulary.Bos);
         TokenStructure? validationStructure = annotators == null || validationSource == null ? null : TokenStructure.Annotate(validationSource, annotators, BpeVocabulary.Bos);
-        using var trainer = new Trainer(model, options, train, validationSource, trainStructure, validationStructure);
+        using var trainer = new Trainer(model, options, train, validationSource, trainStructure, validationStructure, group.Collectives);
         var curve = new LossCurve();
         var csv = new StringBuilder("step,loss,lr,grad_norm,tokens_per_s,val_loss\n");
-        if (request.Resume)
+        if (request.Resume && lead)
         {
             trainer.Resume(run.Path);
+        }
+
+        // Every rank starts from rank 0's weights (new or resumed), moments, step and data position.
+        trainer.BroadcastState();
+        parallel.Progress = (trainer.Step, trainer.Step);
+        if (request.Resume && lead)
+        {
             if (File.Exists(run.LossCsv))
             {
                 csv.Clear();
@@ -148,22 +202,33 @@ internal static class TrainingRun
         }
 
         long parameters = model.Layout.Length;
+        int ranks = trainer.Ranks;
         stdout.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"training {parameters / 1e6:F2}M parameters ({config.NumHiddenLayers} x {config.HiddenSize}, vocab {config.VocabSize}{(config.Structure != null ? $", structure {config.Structure}" : "")}) on {kernels.Name}: batch {batch} x {seq} tokens, {request.Steps} steps, lr {request.LearningRate}; {train.Length} train tokens"));
-        var bar = new ConsoleProgress(stderr, request.Steps, "steps");
+            $"training {parameters / 1e6:F2}M parameters ({config.NumHiddenLayers} x {config.HiddenSize}, vocab {config.VocabSize}{(config.Structure != null ? $", structure {config.Structure}" : "")}) on {kernels.Name}: batch {batch} x {seq} tokens{(ranks > 1 ? $" x {ranks} ranks" : "")}, {request.Steps} steps, lr {request.LearningRate}; {train.Length} train tokens"));
+        if (ranks > 1)
+        {
+            stdout.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"data parallel: {(request.SimulatedRanks > 1 ? $"{ranks} ranks simulated in one process (gradients added in rank order)" : group.Collectives.Name)}; global batch {batch * ranks} x {seq} tokens, rank r reading rows r, r + {ranks}, r + {2 * ranks}, …"));
+        }
+
+        using IDisposable? explain = parallel.ExplainTermination(stderr, run.Path);
+        var bar = new ConsoleProgress(lead ? stderr : TextWriter.Null, request.Steps, "steps");
         float first = float.NaN, last = float.NaN;
         float? lastVal = null;
         double tokensPerSecond = 0;
         bool interrupted = false;
         while (trainer.Step < request.Steps)
         {
-            if (cancel.IsCancellationRequested)
+            // A stop asked on any rank stops all of them at this same step (they must save together).
+            if (parallel.AnyStop(cancel.IsCancellationRequested))
             {
                 interrupted = true;
                 break;
             }
 
+            parallel.Progress = (trainer.Step + 1, parallel.Progress.Checkpoint);
             TrainingRecord r = trainer.TrainStep();
+            parallel.Record(trainer.LastTiming);
             if (float.IsNaN(first))
             {
                 first = r.Loss;
@@ -183,8 +248,9 @@ internal static class TrainingRun
             if (request.CheckpointInterval > 0 && r.Step % request.CheckpointInterval == 0 && r.Step < request.Steps)
             {
                 Save(trainer, run, curve, csv);
+                parallel.Progress = (r.Step, r.Step);
             }
-            else if (r.ValidationLoss != null || r.Step % 50 == 0)
+            else if (lead && (r.ValidationLoss != null || r.Step % 50 == 0))
             {
                 // Keep the picture current between checkpoints (rendering costs milliseconds).
                 curve.Save(run.LossPng, "JpegLm training loss");
@@ -192,14 +258,26 @@ internal static class TrainingRun
         }
 
         Save(trainer, run, curve, csv);
+        parallel.Progress = (trainer.Step, trainer.Step);
+        foreach (string line in parallel.Throughput())
+        {
+            stdout.WriteLine(line);
+        }
+
         stdout.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"{(interrupted ? "interrupted" : "finished")} at step {trainer.Step}: loss {last:F4}{(lastVal is float fv ? $", validation {fv:F4}" : "")} nats/token; checkpoint in {run.Path}"));
         return new TrainingOutcome(trainer.Step, first, last, lastVal, tokensPerSecond, interrupted, kernels.Name);
     }
 
+    /// <summary>Rank 0 writes the checkpoint and the curve while the others wait at the trainer's barrier.</summary>
     private static void Save(Trainer trainer, RunFolder run, LossCurve curve, StringBuilder csv)
     {
         trainer.SaveCheckpoint(run.Path);
+        if (trainer.Collectives.Rank != 0)
+        {
+            return;
+        }
+
         AtomicFile.WriteAllBytes(run.LossCsv, Encoding.UTF8.GetBytes(csv.ToString()));
         if (curve.Count > 0)
         {

@@ -48,11 +48,19 @@ public sealed record TrainerOptions
     /// <summary>Seed of weight initialization and of the trainer's random stream.</summary>
     public ulong Seed { get; init; } = 1337;
 
+    /// <summary>
+    /// Data-parallel ranks this one process plays in turn (1 = none): each computes its share of the global batch
+    /// into a gradient buffer of its own, and the buffers are added in rank order. The reference that a run of as
+    /// many real ranks reproduces bit for bit; not combined with real ranks.
+    /// </summary>
+    public int SimulatedRanks { get; init; } = 1;
+
     /// <summary>Throws when a value is out of range.</summary>
     public void Validate()
     {
         if (BatchSize <= 0 || SequenceLength <= 0 || GradientAccumulation <= 0 || MaxSteps <= 0 || WarmupSteps < 0
-            || LearningRate < 0 || MinLearningRate < 0 || GradientClip < 0 || ValidationInterval < 0 || ValidationBatches <= 0)
+            || LearningRate < 0 || MinLearningRate < 0 || GradientClip < 0 || ValidationInterval < 0 || ValidationBatches <= 0
+            || SimulatedRanks <= 0)
         {
             throw new ArgumentException($"invalid trainer options {this}");
         }
@@ -82,6 +90,6 @@ public static class LearningRateSchedule
 /// <param name="Loss">Mean training loss (nats/token) over the step's micro-batches.</param>
 /// <param name="LearningRate">Learning rate used.</param>
 /// <param name="GradientNorm">Global L2 norm of the gradient before clipping.</param>
-/// <param name="TokensPerSecond">Training throughput of this step.</param>
+/// <param name="TokensPerSecond">Training throughput of this step over all ranks (global tokens / the step's wall-clock time).</param>
 /// <param name="ValidationLoss">Validation loss when evaluated at this step, else null.</param>
 public readonly record struct TrainingRecord(int Step, float Loss, float LearningRate, float GradientNorm, double TokensPerSecond, float? ValidationLoss);
