@@ -3,7 +3,7 @@ using System.Text;
 using JpegLm.Cli.Reporting;
 using JpegLm.Codec.IO;
 using JpegLm.Codec.Tokens;
-using JpegLm.Distributed;
+using JpegLm.Cli.Distributed;
 using JpegLm.Engine.Kernels;
 using JpegLm.Engine.Model;
 using JpegLm.Engine.Sampling;

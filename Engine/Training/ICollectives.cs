@@ -7,7 +7,7 @@ namespace JpegLm.Engine.Training;
 /// gradient buffer once per step after backward, broadcasts the initial weights and the resume state from rank 0,
 /// and meets the other ranks at a barrier around checkpoints. Every rank calls the same operations in the same
 /// order (MPI's rule). <see cref="SingleProcess"/> is the one-rank group of a plain run; MPI (CPU ranks) and NCCL
-/// (GPU ranks) implement it in <c>JpegLm.Distributed</c>.
+/// (GPU ranks) implement it in <c>JpegLm.Cli.Distributed</c>.
 /// </summary>
 /// <remarks>
 /// Sums must be bit-reproducible for a fixed rank count. With two ranks every implementation returns exactly

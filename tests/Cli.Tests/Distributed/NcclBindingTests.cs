@@ -1,11 +1,12 @@
+using JpegLm.Cli.Distributed;
 using System.Runtime.InteropServices;
 using JpegLm.Cuda.Interop;
-using JpegLm.Distributed.Nccl;
+using JpegLm.Cli.Distributed.Nccl;
 using JpegLm.Engine.Kernels;
 using JpegLm.Engine.Kernels.Cpu;
 using JpegLm.Engine.Training;
 
-namespace JpegLm.Distributed.Tests;
+namespace JpegLm.Cli.Tests.Distributed;
 
 /// <summary>
 /// The NCCL binding's argument passing on the CPU, against a fake <c>libnccl.so.2</c> of

@@ -3,7 +3,7 @@ using System.Text;
 using JpegLm.Cuda.Interop;
 using JpegLm.Engine.Training;
 
-namespace JpegLm.Distributed.Mpi;
+namespace JpegLm.Cli.Distributed.Mpi;
 
 /// <summary>
 /// The dozen functions of Open MPI's C API that training needs, bound through function pointers from the loaded

@@ -2,7 +2,7 @@ using JpegLm.Cuda.Kernels;
 using JpegLm.Engine.Kernels;
 using JpegLm.Engine.Training;
 
-namespace JpegLm.Distributed.Nccl;
+namespace JpegLm.Cli.Distributed.Nccl;
 
 /// <summary>
 /// <see cref="ICollectives"/> for GPU ranks: the gradient sum and the weight broadcasts run as NCCL kernels on the

@@ -3,7 +3,7 @@ using JpegLm.Engine.Kernels;
 using JpegLm.Engine.Kernels.Cpu;
 using JpegLm.Engine.Training;
 
-namespace JpegLm.Distributed.Mpi;
+namespace JpegLm.Cli.Distributed.Mpi;
 
 /// <summary>
 /// <see cref="ICollectives"/> over <c>MPI_COMM_WORLD</c>: <c>MPI_Allreduce(MPI_IN_PLACE, …, MPI_SUM)</c> on the CPU

@@ -1,11 +1,12 @@
+using JpegLm.Cli.Distributed;
 using System.Runtime.InteropServices;
 using System.Text;
-using JpegLm.Distributed.Mpi;
+using JpegLm.Cli.Distributed.Mpi;
 using JpegLm.Engine.Kernels;
 using JpegLm.Engine.Kernels.Cpu;
 using JpegLm.Engine.Training;
 
-namespace JpegLm.Distributed.Tests;
+namespace JpegLm.Cli.Tests.Distributed;
 
 /// <summary>
 /// The MPI binding's argument passing, against a fake Open MPI made of <see cref="UnmanagedCallersOnlyAttribute"/>

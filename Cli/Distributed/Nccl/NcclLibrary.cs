@@ -2,7 +2,7 @@ using System.Runtime.InteropServices;
 using JpegLm.Cuda.Interop;
 using JpegLm.Engine.Training;
 
-namespace JpegLm.Distributed.Nccl;
+namespace JpegLm.Cli.Distributed.Nccl;
 
 /// <summary><c>ncclUniqueId</c>: 128 opaque bytes that rank 0 makes and every rank passes (by value) to <c>ncclCommInitRank</c>.</summary>
 [StructLayout(LayoutKind.Sequential, Size = Bytes)]

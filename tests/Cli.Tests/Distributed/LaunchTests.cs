@@ -1,4 +1,5 @@
-namespace JpegLm.Distributed.Tests;
+using JpegLm.Cli.Distributed;
+namespace JpegLm.Cli.Tests.Distributed;
 
 public class LaunchTests
 {

@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace JpegLm.Distributed;
+namespace JpegLm.Cli.Distributed;
 
 /// <summary>
 /// What the launcher told this process through its environment: which launcher, this process's rank among how

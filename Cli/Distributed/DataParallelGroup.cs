@@ -1,10 +1,10 @@
 using JpegLm.Cuda.Kernels;
-using JpegLm.Distributed.Mpi;
-using JpegLm.Distributed.Nccl;
+using JpegLm.Cli.Distributed.Mpi;
+using JpegLm.Cli.Distributed.Nccl;
 using JpegLm.Engine.Kernels;
 using JpegLm.Engine.Training;
 
-namespace JpegLm.Distributed;
+namespace JpegLm.Cli.Distributed;
 
 /// <summary>
 /// The ranks of one data-parallel training job as this process sees them: a <see cref="SingleProcess"/> when no

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 
-namespace JpegLm.Distributed;
+namespace JpegLm.Cli.Distributed;
 
 /// <summary>
 /// Watches the collective call in progress: when one has waited longer than the timeout (a rank died in a way the
