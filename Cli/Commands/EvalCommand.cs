@@ -80,16 +80,11 @@ internal sealed class EvalCommand : CliCommand
 
         // Samples: constrained and unconstrained, unconditional.
         // The run's generation_config.json gives the defaults; options given here win.
-        SamplingOptions runDefaults = GenerationConfig.Load(model).ToOptions();
-        var options = runDefaults with
-        {
-            Temperature = parsed.IsGiven(_temperature) ? temperature : runDefaults.Temperature,
-            TopK = parsed.IsGiven(_topK) ? topK : runDefaults.TopK,
-            TopP = parsed.IsGiven(_topP) ? topP : runDefaults.TopP,
-            BestOf = parsed.IsGiven(_bestOf) ? parsed.Value(_bestOf) : runDefaults.BestOf,
-            MaxNewTokens = session.DefaultMaxTokens,
-            Seed = seed,
-        };
+        GenerationConfig generation = GenerationConfig.Load(model);
+        SamplingOptions Given(bool prompted) => generation.Resolve(prompted, parsed.IsGiven(_temperature) ? temperature : null,
+            parsed.IsGiven(_topK) ? topK : null, parsed.IsGiven(_topP) ? topP : null, parsed.IsGiven(_bestOf) ? parsed.Value(_bestOf) : null)
+            with { MaxNewTokens = session.DefaultMaxTokens, Seed = seed };
+        SamplingOptions options = Given(prompted: false), completionOptions = Given(prompted: true);
         IReadOnlyList<JpegSample> constrained = samples > 0 ? session.Complete([], samples, options, constrained: true) : [];
         IReadOnlyList<JpegSample> free = samples > 0 ? session.Complete([], samples, options with { Seed = seed + 1 }, constrained: false) : [];
 
@@ -101,7 +96,7 @@ internal sealed class EvalCommand : CliCommand
             byte[] tokenBytes = session.Vocabulary.Decode([.. doc.Where(t => !BpeVocabulary.IsSpecial(t))]);
             PixelImage original = session.Picture(tokenBytes);
             byte[] prefix = session.PromptOf(tokenBytes, ratio, out _, out _, out int firstRow);
-            JpegSample s = session.Complete(prefix, 1, options with { Seed = seed + 7 + (ulong)completions }, constrained: true)[0];
+            JpegSample s = session.Complete(prefix, 1, completionOptions with { Seed = seed + 7 + (ulong)completions }, constrained: true)[0];
             firstRow = Math.Min(session.Height - 1, firstRow);
             int h = session.Height - firstRow;
             psnr += Math.Min(99, ImageMetrics.Psnr(original, s.Image, 0, firstRow, original.Width, h));
@@ -124,6 +119,7 @@ internal sealed class EvalCommand : CliCommand
                 PromptsPerClass = perClass,
                 PromptRatio = ratio,
                 Options = options,
+                CompletionOptions = completionOptions,
                 SaveDirectory = save,
                 PromptStreams = HeldOutStreams(data, reference, session),
             }, stderr);

@@ -53,15 +53,9 @@ internal sealed class SampleCommand : CliCommand
         string? prompt = parsed.GetValue(_prompt);
         double ratio = parsed.Value(_promptRatio);
         // The run's generation_config.json gives the defaults; options given here win.
-        SamplingOptions runDefaults = GenerationConfig.Load(model).ToOptions();
-        var options = runDefaults with
-        {
-            Temperature = parsed.IsGiven(_temperature) ? parsed.Value(_temperature) : runDefaults.Temperature,
-            TopK = parsed.IsGiven(_topK) ? parsed.Value(_topK) : runDefaults.TopK,
-            TopP = parsed.IsGiven(_topP) ? parsed.Value(_topP) : runDefaults.TopP,
-            BestOf = parsed.IsGiven(_bestOf) ? parsed.Value(_bestOf) : runDefaults.BestOf,
-            Seed = parsed.Value(_seed),
-        };
+        SamplingOptions options = GenerationConfig.Load(model).Resolve(prompt != null,
+            parsed.IsGiven(_temperature) ? parsed.Value(_temperature) : null, parsed.IsGiven(_topK) ? parsed.Value(_topK) : null,
+            parsed.IsGiven(_topP) ? parsed.Value(_topP) : null, parsed.IsGiven(_bestOf) ? parsed.Value(_bestOf) : null) with { Seed = parsed.Value(_seed) };
         int? maxTokens = parsed.GetValue(_maxTokens);
         bool unconstrained = parsed.Value(_unconstrained);
         string device = parsed.Value(_device);

@@ -1,7 +1,8 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Text;
-using JpegLm.Engine.Kernels.Cpu;
+using JpegLm.Cli.Pipeline;
+using JpegLm.Engine.Kernels;
 using JpegLm.Engine.Model;
 using JpegLm.Engine.Sampling;
 
@@ -12,6 +13,7 @@ internal sealed class ScoreCommand : CliCommand
 {
     private readonly Option<string> _model = CliOptions.Required("--model", "DIR", "a folder with config.json and model.safetensors (Hugging Face Llama layout; F32/F16/BF16)");
     private readonly Option<string> _tokens = CliOptions.Required("--tokens", "1,2,3,...", "the token ids, comma-separated (at least two)");
+    private readonly Option<string> _device = CliOptions.Device();
     private readonly Option<bool> _json = CliOptions.Flag("--json", """print {"tokens":N,"meanNll":x,"logprobs":[...]} with N the number of tokens given""");
 
     public ScoreCommand()
@@ -20,9 +22,10 @@ internal sealed class ScoreCommand : CliCommand
 
             Example:
               jpeglm score --model runs/small --tokens 256,17,300,42 --json
+              jpeglm score --model runs/small --tokens 256,17,300,42 --device cuda-fp32
             """)
     {
-        Add(_model, _tokens, _json);
+        Add(_model, _tokens, _device, _json);
     }
 
     protected override int Run(ParseResult parsed, TextWriter stdout, TextWriter stderr)
@@ -36,10 +39,11 @@ internal sealed class ScoreCommand : CliCommand
             throw new UsageException("--tokens needs at least two token ids");
         }
 
+        using IKernels kernels = Backends.Open(parsed.Value(_device), stderr); // disposed after the model (a GPU context)
         LlamaModel model;
         try
         {
-            model = HfCheckpoint.Load(dir, new CpuKernels());
+            model = HfCheckpoint.Load(dir, kernels);
         }
         catch (Exception e) when (e is ArgumentException || Program.IsBadInput(e))
         {

@@ -22,8 +22,11 @@ internal sealed record QualityRequest
     /// <summary>How much of each prompt image is kept (default half).</summary>
     public double PromptRatio { get; init; } = 0.5;
 
-    /// <summary>Sampling settings (temperature, top-k/p, seed, token cap).</summary>
+    /// <summary>Sampling settings of the unconditional samples (temperature, top-k/p, seed, token cap).</summary>
     public required SamplingOptions Options { get; init; }
+
+    /// <summary>Sampling settings of the completions; null: <see cref="Options"/>.</summary>
+    public SamplingOptions? CompletionOptions { get; init; }
 
     /// <summary>Grammar-constrained sampling (the default).</summary>
     public bool Constrained { get; init; } = true;
@@ -42,7 +45,8 @@ internal sealed record QualityRequest
 /// <summary>The sample-quality report: a model's rows beside the calibration rows, all at stated n.</summary>
 internal sealed record QualityReport(string Reference, int TrainImages, int HeldOutImages, double ClassifierAccuracy,
     IReadOnlyList<QualityFigures> Unconditional, IReadOnlyList<QualityFigures> Completions, IReadOnlyList<double> CompletionMae,
-    int SamplesValid, int SamplesDrawn, int Unfinished, double SampleSeconds, double CompletionSeconds);
+    int SamplesValid, int SamplesDrawn, int Unfinished, double SampleSeconds, double CompletionSeconds,
+    SamplingOptions SampleOptions, SamplingOptions CompletionOptions);
 
 /// <summary>
 /// The sample-quality measure of <c>jpeglm eval --quality</c>: unconditional samples and half-image completions of a
@@ -114,7 +118,8 @@ internal static class QualityEvaluation
             PixelImage original = test.Picture(index);
             byte[] tokenBytes = request.PromptStreams?[index] ?? generator.TokenBytesOf(original);
             byte[] prefix = generator.PromptOf(tokenBytes, request.PromptRatio, out _, out _, out int firstFree);
-            IReadOnlyList<JpegSample> outs = generator.Complete(prefix, k, request.Options with { Seed = request.Options.Seed + 7919 + (ulong)p }, request.Constrained);
+            SamplingOptions completion = request.CompletionOptions ?? request.Options;
+            IReadOnlyList<JpegSample> outs = generator.Complete(prefix, k, completion with { Seed = request.Options.Seed + 7919 + (ulong)p }, request.Constrained);
             PixelImage greyHalf = Filled(original, firstFree, 128);
             PixelImage mean = Filled(original, firstFree, MeanAbove(original, firstFree));
             for (int j = 0; j < outs.Count; j++)
@@ -177,15 +182,19 @@ internal static class QualityEvaluation
         }
 
         return new QualityReport(reference.Data, train.Count, test.Count, reference.TestAccuracy, unconditional, completionRows,
-            m == 0 ? [] : [.. mae.Select(x => x / m)], samples.Count(s => s.Valid), samples.Count, generator.Unfinished, sampleSeconds, completionSeconds);
+            m == 0 ? [] : [.. mae.Select(x => x / m)], samples.Count(s => s.Valid), samples.Count, generator.Unfinished, sampleSeconds, completionSeconds,
+            request.Options, request.CompletionOptions ?? request.Options);
     }
+
+    private static string Settings(SamplingOptions o) => string.Create(CultureInfo.InvariantCulture,
+        $"temperature {o.Temperature:0.###}, top-k {(o.TopK > 0 ? o.TopK.ToString(CultureInfo.InvariantCulture) : "off")}, top-p {o.TopP:0.###}, best of {o.BestOf}");
 
     /// <summary>The report as a plain-text table.</summary>
     public static void Print(QualityReport r, TextWriter w)
     {
         var inv = CultureInfo.InvariantCulture;
         w.WriteLine(string.Create(inv, $"sample quality against {r.Reference}: classifier (MLP) accuracy {r.ClassifierAccuracy:P1} on {r.HeldOutImages} held-out images; FD/KD in its features vs the held-out set"));
-        w.WriteLine(string.Create(inv, $"unconditional: {r.SamplesValid}/{r.SamplesDrawn} valid, {r.SampleSeconds:F0} s; completions {r.CompletionSeconds:F0} s"));
+        w.WriteLine(string.Create(inv, $"unconditional: {r.SamplesValid}/{r.SamplesDrawn} valid, {r.SampleSeconds:F0} s ({Settings(r.SampleOptions)}); completions {r.CompletionSeconds:F0} s ({Settings(r.CompletionOptions)})"));
         Table(w, r.Unconditional);
         Table(w, r.Completions);
         if (r.CompletionMae.Count == 3)

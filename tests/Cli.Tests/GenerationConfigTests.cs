@@ -18,6 +18,23 @@ public class GenerationConfigTests
     }
 
     [Fact]
+    public void Unconditional_samples_take_their_own_temperature_and_the_command_line_wins_over_both()
+    {
+        string run = TestPaths.NewTempDirectory();
+        new GenerationConfig { Temperature = 0.7f, UnconditionalTemperature = 1f }.Save(run);
+        GenerationConfig config = GenerationConfig.Load(run);
+        Assert.Equal(0.7f, config.Resolve(prompted: true, null, null, null, null).Temperature);
+        Assert.Equal(1f, config.Resolve(prompted: false, null, null, null, null).Temperature);
+        Assert.Equal(0.5f, config.Resolve(prompted: false, 0.5f, null, null, null).Temperature);
+        Assert.Equal((0.5f, 8, 2), (config.Resolve(prompted: true, 0.5f, 8, null, 2) is var o ? (o.Temperature, o.TopK, o.BestOf) : default));
+
+        // Without the key both jobs use "temperature", and it is not written.
+        new GenerationConfig { Temperature = 0.8f }.Save(run);
+        Assert.DoesNotContain("jpeglm_unconditional_temperature", File.ReadAllText(Path.Combine(run, GenerationConfig.FileName)), StringComparison.Ordinal);
+        Assert.Equal(0.8f, GenerationConfig.Load(run).Resolve(prompted: false, null, null, null, null).Temperature);
+    }
+
+    [Fact]
     public void Out_of_range_settings_are_a_format_error_and_greedy_means_temperature_zero()
     {
         string run = TestPaths.NewTempDirectory();

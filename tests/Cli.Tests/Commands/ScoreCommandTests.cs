@@ -40,6 +40,11 @@ public class ScoreCommandTests
         Assert.All(logprobs, lp => Assert.True(lp < 0));
         Assert.Equal(-logprobs.Average(), root.GetProperty("meanNll").GetDouble(), 5);
 
+        // --device picks the backend; on the CPU it is the same computation as the default on a machine without a GPU.
+        (int cpuCode, string cpuOutput, _) = Run("score", "--model", dir, "--tokens", "1,5,7,19,0,3", "--json", "--device", "cpu");
+        Assert.Equal(0, cpuCode);
+        Assert.Equal(output, cpuOutput);
+
         // Log-probabilities of all 20 possible second tokens after token 1 must sum to probability 1.
         double total = 0;
         for (int t = 0; t < 20; t++)
