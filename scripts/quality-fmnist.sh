@@ -30,15 +30,27 @@ $J train --data data-q25 --model-config small --out base22 --device cpu --steps 
 $J train --data data-px --model-config small --out px --device cpu --steps 3508 --batch-tokens 2052 --context 1026 \
   --lr 1e-3 --warmup 60 --val-every 250 --checkpoint-every 500
 
+# Longer: 15% more steps than q60 (an ablation row).
+$J train --data data-q25 --model-config small --out q60b --device cpu --steps 4600 --batch-tokens 2048 --context 512 \
+  --lr 1e-3 --warmup 60 --val-every 250 --checkpoint-every 500 --structure jpeg-scan-v1
+
 # The quality measure, one yardstick (the q25 data's classifier and held-out images) for every row.
-for run in q60 s22 base22; do
+for run in q60 q60b s22 base22; do
   $J eval --model $run --data data-q25 --samples 0 --max-docs 500 --quality --temperature 1 --save $run-T1 > $run-T1.txt
 done
 $J eval --model px --data data-px --reference data-q25 --samples 0 --max-docs 100 --quality --temperature 1 --save px-T1 > px-T1.txt
-# The committed samples: q60 at its generation_config.json's temperature 0.7 (token healing is always on).
-$J eval --model q60 --data data-q25 --samples 0 --max-docs 500 --quality --temperature 0.7 --save q60-T07 > q60-T07.txt
+# The committed completions: q60 at its generation_config.json's completion temperature 0.7 (token healing is always
+# on); the committed unconditional samples are q60-T1's (its unconditional temperature). Without --temperature,
+# `eval --model q60` with the committed generation_config.json runs both at once.
+for run in q60 q60b; do
+  $J eval --model $run --data data-q25 --samples 0 --max-docs 500 --quality --temperature 0.7 --save $run-T07 > $run-T07.txt
+done
+$J eval --model px --data data-px --reference data-q25 --samples 0 --max-docs 100 --quality --quality-samples 0 --temperature 0.7 > px-c-T07.txt
 # Completions under other settings (completions only).
 for t in 0.5 0.7; do
   $J eval --model q60 --data data-q25 --samples 0 --max-docs 20 --quality --quality-samples 0 --temperature $t > q60-c-T$t.txt
 done
 $J eval --model q60 --data data-q25 --samples 0 --max-docs 20 --quality --quality-samples 0 --temperature 0.7 --best-of 4 > q60-c-T0.7-b4.txt
+for p in "--temperature 0.7 --top-p 0.9" "--temperature 1 --top-p 0.9" "--temperature 0.7 --top-k 20" "--temperature 1 --top-k 10"; do
+  $J eval --model q60 --data data-q25 --samples 0 --max-docs 20 --quality --quality-samples 0 $p > "q60-c-${p// /}.txt"
+done
