@@ -27,7 +27,8 @@ run() {
   local out="$work/$label.log"
   "$@" > "$out" 2>&1 || { echo "$label failed:"; tail -5 "$out"; exit 1; }
   local tps
-  tps=$(grep -o 'throughput: [0-9]* tokens/s' "$out" | grep -o '[0-9]*' | head -1)
+  tps=$(grep -o 'throughput: [0-9]* tokens/s' "$out" | grep -o '[0-9]*' | head -1 || true)
+  [ -n "$tps" ] || { echo "$label: no 'throughput:' line in its output (a jpeglm without data-parallel training?):"; tail -5 "$out"; exit 1; }
   echo "$label $tps" >> "$work/results"
   echo "$label: $tps tokens/s"
   grep '^  rank' "$out" || true
