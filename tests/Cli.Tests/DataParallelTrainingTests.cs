@@ -90,6 +90,11 @@ public class DataParallelTrainingTests(ITestOutputHelper output)
         using ProcessRun job = ProcessRun.Start(mpirun!, Mpirun(2, Train(dir, "run", 100000)));
         string state = Path.Combine(dir, "run", "trainer_state.safetensors");
         Assert.True(SpinWait.SpinUntil(() => File.Exists(state) || job.HasExited, TimeSpan.FromMinutes(3)), "no first checkpoint");
+
+        // The file appears when the first checkpoint's rename is done, a moment before the trainer counts the checkpoint
+        // as written; wait for the second checkpoint to replace it, so the first one has surely been counted.
+        DateTime first = File.GetLastWriteTimeUtc(state);
+        Assert.True(SpinWait.SpinUntil(() => job.HasExited || (File.Exists(state) && File.GetLastWriteTimeUtc(state) != first), TimeSpan.FromMinutes(3)), "no second checkpoint");
         int rank1 = job.ChildWithEnvironment("OMPI_COMM_WORLD_RANK=1");
         var clock = Stopwatch.StartNew();
         using (Process victim = Process.GetProcessById(rank1))
