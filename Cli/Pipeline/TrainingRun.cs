@@ -129,11 +129,6 @@ internal static class TrainingRun
             stderr.WriteLine($"note: val.tok holds {validation.Length} tokens, fewer than one sequence of {seq} + 1; validation loss is skipped (raise --val-fraction or lower --context)");
             validationSource = null;
         }
-        if (train.Length < seq + 1)
-        {
-            seq = (int)Math.Max(8, train.Length - 1);
-        }
-
         int batch = Math.Max(1, request.BatchTokens / seq);
         if (lead)
         {
