@@ -37,6 +37,9 @@ internal sealed class TrainCommand : CliCommand
         : base("train", "train a Llama model on prepared token shards (CPU or CUDA)", """
             Ctrl-C saves a checkpoint and exits cleanly (under mpirun: kill -USR1 the mpirun process).
 
+            Prints loss, tokens/s, model FLOP/s (6N + 6LdT per token) and MFU against the backend's peak (CPU: its
+            SGEMM, measured at start; CUDA: the GPU's dense peak, n/a for GPUs it does not know); loss.csv keeps them.
+
             Data parallel: started by mpirun, every process is one rank; each reads its own rows of the
             same shards (--batch-tokens is per rank), gradients are summed every step (MPI between CPU
             ranks, NCCL between GPUs), and rank 0 writes the run folder.
