@@ -55,7 +55,7 @@ internal sealed record TrainingOutcome(int Steps, float FirstLoss, float LastLos
 
 /// <summary>
 /// Runs training from token shards into a run folder: progress with loss, tokens/s and ETA; validation loss;
-/// checkpoints (HF layout + trainer state, atomically) every few hundred steps and at the end or on Ctrl-C;
+/// checkpoints (HF layout + trainer state, atomically) every few hundred steps and at the end or on Ctrl-C or SIGTERM;
 /// <c>loss.csv</c> and a <c>loss.png</c> redrawn as training goes. <c>--resume</c> continues exactly.
 /// Started by an MPI launcher (<c>mpirun -np N jpeglm train …</c>), each process is one data-parallel rank: rank 0
 /// reads the checkpoint, prints and writes the run folder; every rank reads its own rows of the same shards.
@@ -189,14 +189,16 @@ internal static class TrainingRun
                 $"data parallel: {(request.SimulatedRanks > 1 ? $"{ranks} ranks simulated in one process (gradients added in rank order)" : group.Collectives.Name)}; global batch {batch * ranks} x {seq} tokens, rank r reading rows r, r + {ranks}, r + {2 * ranks}, …"));
         }
 
-        using IDisposable? explain = parallel.ExplainTermination(stderr, run.Path);
+        // SIGTERM stops a single process like Ctrl-C; under a launcher it explains the end of the job instead.
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancel);
+        using IDisposable? termination = parallel.HandleTermination(stderr, run.Path, stop.Cancel);
         var bar = new ConsoleProgress(lead ? stderr : TextWriter.Null, request.Steps, "steps");
         double tokensPerSecond = 0;
         bool interrupted = false;
         while (trainer.Step < request.Steps)
         {
             // A stop asked on any rank stops all of them at this same step (they must save together).
-            if (parallel.AnyStop(cancel.IsCancellationRequested))
+            if (parallel.AnyStop(stop.IsCancellationRequested))
             {
                 interrupted = true;
                 break;

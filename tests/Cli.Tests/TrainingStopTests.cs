@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text.RegularExpressions;
 using JpegLm.TestSupport;
 using Xunit.Abstractions;
 using static JpegLm.Cli.Tests.TrainingRuns;
@@ -14,11 +15,49 @@ public sealed class PreparedTrainingData
 }
 
 /// <summary>
-/// How a <c>jpeglm train</c> run reports and goes on: resuming a run that has already finished reports its recorded
-/// losses, and loss.csv gains model FLOP/s and MFU behind its old columns.
+/// How a single <c>jpeglm train</c> process stops and goes on: SIGTERM (what Slurm, Kubernetes and <c>timeout</c>
+/// send) saves a checkpoint that <c>--resume</c> continues bit for bit, and resuming a run that has already finished
+/// reports its recorded losses.
 /// </summary>
-public class TrainingStopTests(PreparedTrainingData data, ITestOutputHelper output) : IClassFixture<PreparedTrainingData>
+public partial class TrainingStopTests(PreparedTrainingData data, ITestOutputHelper output) : IClassFixture<PreparedTrainingData>
 {
+    // Long enough that the signal, sent as soon as the first checkpoint appears, lands well before the last step.
+    private const int Steps = 100, BatchTokens = 512, CheckpointEvery = 3;
+
+    [SkippableFact]
+    public void Sigterm_saves_a_checkpoint_that_resume_continues_to_the_bytes_of_an_uninterrupted_run()
+    {
+        Skip.If(OperatingSystem.IsWindows(), "SIGTERM is a POSIX signal");
+        string dir = data.Dir;
+        using ProcessRun reference = ProcessRun.Start(Dotnet, [JpeglmDll, .. Train(dir, "sigterm-reference", Steps, BatchTokens, CheckpointEvery)]);
+        Assert.Equal(0, reference.Wait(TimeSpan.FromMinutes(5), output));
+
+        using ProcessRun part = ProcessRun.Start(Dotnet, [JpeglmDll, .. Train(dir, "sigterm", Steps, BatchTokens, CheckpointEvery)]);
+        string state = Path.Combine(dir, "sigterm", "trainer_state.safetensors");
+        Assert.True(SpinWait.SpinUntil(() => File.Exists(state) || part.HasExited, TimeSpan.FromMinutes(3)), "no first checkpoint");
+        part.Signal(15);
+        Assert.Equal(0, part.Wait(TimeSpan.FromMinutes(3), output));
+        Assert.Contains("SIGTERM: stopping after this step and saving a checkpoint", part.Stderr, StringComparison.Ordinal);
+        Match stopped = InterruptedAt().Match(part.Stdout);
+        Assert.True(stopped.Success, $"not interrupted: {part.Stdout}");
+        int step = int.Parse(stopped.Groups[1].Value, CultureInfo.InvariantCulture);
+        Assert.InRange(step, CheckpointEvery, Steps - 1);
+
+        // The checkpoint is the step the process stopped at: its loss.csv ends there, and resuming starts there.
+        string[] rows = File.ReadAllLines(Path.Combine(dir, "sigterm", "loss.csv"));
+        Assert.Equal(step.ToString(CultureInfo.InvariantCulture), rows[^1].Split(',')[0]);
+        Assert.True(File.Exists(Path.Combine(dir, "sigterm", "model.safetensors")));
+
+        using ProcessRun resumed = ProcessRun.Start(Dotnet, [JpeglmDll, .. Train(dir, "sigterm", Steps, BatchTokens, CheckpointEvery, "--resume")]);
+        Assert.Equal(0, resumed.Wait(TimeSpan.FromMinutes(5), output));
+        Assert.Contains($"at step {step}", resumed.Stdout, StringComparison.Ordinal);
+        Assert.Contains($"finished at step {Steps}", resumed.Stdout, StringComparison.Ordinal);
+
+        Assert.Equal(Hash(dir, "sigterm-reference", "model.safetensors"), Hash(dir, "sigterm", "model.safetensors"));
+        Assert.Equal(Hash(dir, "sigterm-reference", "trainer_state.safetensors"), Hash(dir, "sigterm", "trainer_state.safetensors"));
+        Assert.Equal(Losses(dir, "sigterm-reference"), Losses(dir, "sigterm"));
+    }
+
     [Fact]
     public void Resuming_a_finished_run_reports_its_last_loss_and_validation_instead_of_NaN()
     {
@@ -58,4 +97,6 @@ public class TrainingStopTests(PreparedTrainingData data, ITestOutputHelper outp
 
     private static string FinishedLine(string stdout) => stdout.Split('\n').Single(l => l.StartsWith("finished at step", StringComparison.Ordinal)).TrimEnd();
 
+    [GeneratedRegex(@"interrupted at step (\d+)")]
+    private static partial Regex InterruptedAt();
 }
