@@ -56,9 +56,9 @@ internal sealed class BenchEngineCommand : CliCommand
         stdout.WriteLine($"bench-engine {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, {Environment.ProcessorCount} cores, {System.Runtime.InteropServices.RuntimeInformation.OSArchitecture}, OPENBLAS_CORETYPE={Environment.GetEnvironmentVariable("OPENBLAS_CORETYPE") ?? "(unset)"}");
         OpenBlasGemm? blas = OpenBlasGemm.TryCreate();
         var managed = new ManagedGemm();
-        (double blasRate, double managedRate, double blasCpuRate, double managedCpuRate) = GemmRates(blas, managed, 1024);
-        stdout.WriteLine(blas == null ? $"OpenBLAS: absent ({OpenBlasGemm.LoadError})" : F($"SGEMM 1024³ OpenBLAS: {blasRate:F1} GFLOP/s"));
-        stdout.WriteLine(F($"SGEMM 1024³ {managed.Name}: {managedRate:F1} GFLOP/s  (managed / OpenBLAS = {managedRate / blasRate:P0})"));
+        (double blasRate, double managedRate, double blasCpuRate, double managedCpuRate) = GemmRates(blas, managed, GemmRate.Size);
+        stdout.WriteLine(blas == null ? $"OpenBLAS: absent ({OpenBlasGemm.LoadError})" : F($"SGEMM {GemmRate.Size}³ OpenBLAS: {blasRate:F1} GFLOP/s"));
+        stdout.WriteLine(F($"SGEMM {GemmRate.Size}³ {managed.Name}: {managedRate:F1} GFLOP/s  (managed / OpenBLAS = {managedRate / blasRate:P0})"));
         stdout.WriteLine(F($"per CPU-second (robust to other processes): OpenBLAS {blasCpuRate:F1}, managed {managedCpuRate:F1} GFLOP/cpu-s (managed / OpenBLAS = {managedCpuRate / blasCpuRate:P0})"));
         double reference = double.IsNaN(blasRate) ? managedRate : blasRate;
         double cpuReference = double.IsNaN(blasCpuRate) ? managedCpuRate : blasCpuRate;
@@ -91,13 +91,13 @@ internal sealed class BenchEngineCommand : CliCommand
                 cpuRates.Add(context / (CpuTime() - cpu0).TotalSeconds);
             }
 
-            double cpuFlops = Median(cpuRates) * LlamaModel.TrainingFlopsPerToken(config, context);
+            double cpuFlops = Median(cpuRates) * TrainingFlops.PerToken(config, context);
 
             double tokensPerSecond = Median(rates);
             double total = kernels.Times.Values.Sum(t => t.Seconds);
             profiles.Add(F($"{layers}x{width} training step time by kernel: ") + string.Join(", ", kernels.Times.OrderByDescending(t => t.Value.Seconds).Take(8)
                 .Select(t => F($"{t.Key} {t.Value.Seconds / total:P0}"))));
-            double flops = tokensPerSecond * LlamaModel.TrainingFlopsPerToken(config, context);
+            double flops = tokensPerSecond * TrainingFlops.PerToken(config, context);
             double sampleRate = SampleRate(model, sampleTokens, out double earlyRate, out double lateRate);
             int maxContext = LargestContext(config, 24L << 30);
             stdout.WriteLine(F($"| {layers}x{width} (V={vocab}) | {context} | {kernels.Name} | {tokensPerSecond:F0} | {flops / 1e9:F1} | {flops / 1e9 / reference:P0} | {cpuFlops / 1e9 / cpuReference:P0} | {sampleRate:F0} | {earlyRate:F0} / {lateRate:F0} | {maxContext} |"));
@@ -112,49 +112,40 @@ internal sealed class BenchEngineCommand : CliCommand
         return 0;
     }
 
-    // Alternates the two GEMMs so that load from other processes hits both alike; returns median GFLOP/s.
     private static TimeSpan CpuTime()
     {
         using var self = Process.GetCurrentProcess();
         return self.TotalProcessorTime;
     }
 
-    private static unsafe (double Blas, double Managed, double BlasCpu, double ManagedCpu) GemmRates(IGemm? blas, IGemm managed, int size)
+    // Alternates the two GEMMs so that load from other processes hits both alike; returns median GFLOP/s.
+    private static (double Blas, double Managed, double BlasCpu, double ManagedCpu) GemmRates(IGemm? blas, IGemm managed, int size)
     {
-        float[] a = new float[size * size], b = new float[size * size], c = new float[size * size];
-        for (int i = 0; i < a.Length; i++)
-        {
-            a[i] = (i % 17) * 0.01f;
-            b[i] = (i % 13) * 0.02f;
-        }
-
+        var operands = new GemmRate.Operands(size);
         var blasTimes = new List<double>();
         var managedTimes = new List<double>();
         var cpu = new Dictionary<IGemm, double>();
-        fixed (float* pa = a, pb = b, pc = c)
+        for (int r = 0; r < 8; r++)
         {
-            for (int r = 0; r < 8; r++)
+            foreach ((IGemm? gemm, List<double> times) in new[] { (blas, blasTimes), (managed, managedTimes) })
             {
-                foreach ((IGemm? gemm, List<double> times) in new[] { (blas, blasTimes), (managed, managedTimes) })
+                if (gemm == null)
                 {
-                    if (gemm == null)
-                    {
-                        continue;
-                    }
+                    continue;
+                }
 
-                    TimeSpan cpu0 = CpuTime();
-                    var sw = Stopwatch.StartNew();
-                    gemm.Sgemm(false, true, size, size, size, 1f, pa, size, pb, size, 0f, pc, size);
-                    if (r > 0)
-                    {
-                        times.Add(sw.Elapsed.TotalSeconds);
-                        cpu[gemm] = cpu.GetValueOrDefault(gemm) + (CpuTime() - cpu0).TotalSeconds;
-                    }
+                TimeSpan cpu0 = CpuTime();
+                var sw = Stopwatch.StartNew();
+                GemmRate.Run(gemm, operands);
+                if (r > 0)
+                {
+                    times.Add(sw.Elapsed.TotalSeconds);
+                    cpu[gemm] = cpu.GetValueOrDefault(gemm) + (CpuTime() - cpu0).TotalSeconds;
                 }
             }
         }
 
-        double flops = 2.0 * size * size * size / 1e9;
+        double flops = GemmRate.Flops(size) / 1e9;
         return (blas == null ? double.NaN : flops / Median(blasTimes), flops / Median(managedTimes),
             blas == null ? double.NaN : 7 * flops / cpu[blas], 7 * flops / cpu[managed]);
     }

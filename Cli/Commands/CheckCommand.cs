@@ -1,5 +1,7 @@
 using System.CommandLine;
 using System.Text.Json;
+using System.Text.Json.Serialization;
+using JpegLm.Cli.Reporting;
 using JpegLm.Codec.Avc;
 using JpegLm.Codec.Imaging;
 using JpegLm.Codec.IO;
@@ -160,44 +162,16 @@ internal sealed class CheckCommand : CliCommand
     }
 
     /// <summary>One corrupt patch in the JSON report; H.264 adds the frame and first macroblock of the slice.</summary>
-    internal readonly record struct Corrupt(int Patch, long Offset, string Reason, int? Frame, int? FirstMb);
+    internal readonly record struct Corrupt(
+        [property: JsonPropertyName("patch")] int Patch,
+        [property: JsonPropertyName("offset")] long Offset,
+        [property: JsonPropertyName("reason")] string Reason,
+        [property: JsonPropertyName("frame"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] int? Frame,
+        [property: JsonPropertyName("firstMb"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] int? FirstMb);
 
     /// <summary>The machine-readable report of either codec: codec, valid, patchCount, corrupt[] (missing JPEG patches included).</summary>
     internal static string ToJson(string codec, bool valid, int patchCount, IEnumerable<Corrupt> corrupt)
-    {
-        using var buffer = new MemoryStream();
-        using (var w = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
-        {
-            w.WriteStartObject();
-            w.WriteString("codec", codec);
-            w.WriteBoolean("valid", valid);
-            w.WriteNumber("patchCount", patchCount);
-            w.WriteStartArray("corrupt");
-            foreach (Corrupt c in corrupt)
-            {
-                w.WriteStartObject();
-                w.WriteNumber("patch", c.Patch);
-                w.WriteNumber("offset", c.Offset);
-                w.WriteString("reason", c.Reason);
-                if (c.Frame is int frame)
-                {
-                    w.WriteNumber("frame", frame);
-                }
-
-                if (c.FirstMb is int firstMb)
-                {
-                    w.WriteNumber("firstMb", firstMb);
-                }
-
-                w.WriteEndObject();
-            }
-
-            w.WriteEndArray();
-            w.WriteEndObject();
-        }
-
-        return System.Text.Encoding.UTF8.GetString(buffer.ToArray());
-    }
+        => CliJson.Serialize(new { codec, valid, patchCount, corrupt = corrupt.ToList() });
 
     /// <summary>Decodes tolerantly and tints the MCUs of every flagged patch red.</summary>
     private static void WriteMap(string path, byte[] file, byte[]? tables, JpegScanReport report)

@@ -1,6 +1,5 @@
 using System.CommandLine;
 using System.Globalization;
-using System.Text.Json;
 using JpegLm.Cli.Pipeline;
 using JpegLm.Codec.Imaging;
 using JpegLm.Codec.Tokens;
@@ -22,10 +21,7 @@ internal sealed class EvalCommand : CliCommand
     private readonly Option<int> _maxDocs = CliOptions.Number("--max-docs", 500, 1, int.MaxValue, "validation documents scored");
     private readonly Option<double> _promptRatio = CliOptions.Number("--prompt-ratio", 0.5, 0, 1, "prompt length for completions, as a fraction of the patches (frames for video)", "R");
     private readonly Option<ulong> _seed = CliOptions.Number("--seed", 1UL, 0UL, ulong.MaxValue, "sampling seed", "S");
-    private readonly Option<float> _temperature = CliOptions.Number("--temperature", 1f, 0f, 100f, "softmax temperature, 0 greedy (default: the run's generation_config.json, else 1)", "T");
-    private readonly Option<int> _topK = CliOptions.Number("--top-k", 0, 0, int.MaxValue, "keep the K most likely tokens, 0 all (default: the run's generation_config.json, else 0)", "K");
-    private readonly Option<int> _bestOf = CliOptions.Number("--best-of", 1, 1, 1024, "draw N candidates per sample and keep the one the model finds most likely (default: the run's generation_config.json, else 1)", "N");
-    private readonly Option<float> _topP = CliOptions.Number("--top-p", 1f, 1e-6f, 1f, "nucleus sampling, 1 all (default: the run's generation_config.json, else 1)", "P");
+    private readonly SamplingFlags _sampling = new();
     private readonly Option<string> _device = CliOptions.Device();
     private readonly Option<bool> _json = CliOptions.Flag("--json", "print the report as one JSON object");
     private readonly Option<bool> _quality = CliOptions.Flag("--quality",
@@ -46,7 +42,7 @@ internal sealed class EvalCommand : CliCommand
               jpeglm eval --model runs/fmnist --data data/fmnist --samples 0 --quality --save quality/
             """)
     {
-        Add(_model, _data, _samples, _maxDocs, _promptRatio, _seed, _temperature, _topK, _topP, _bestOf, _device, _json, _quality, _qualitySamples, _perClass, _reference, _save);
+        Add([_model, _data, _samples, _maxDocs, _promptRatio, _seed, .. _sampling.Options, _device, _json, _quality, _qualitySamples, _perClass, _reference, _save]);
     }
 
     protected override int Run(ParseResult parsed, TextWriter stdout, TextWriter stderr)
@@ -57,41 +53,28 @@ internal sealed class EvalCommand : CliCommand
         int maxDocs = parsed.Value(_maxDocs);
         double ratio = parsed.Value(_promptRatio);
         ulong seed = parsed.Value(_seed);
-        float temperature = parsed.Value(_temperature);
-        int topK = parsed.Value(_topK);
-        float topP = parsed.Value(_topP);
         string device = parsed.Value(_device);
         bool json = parsed.Value(_json);
-        bool quality = parsed.Value(_quality);
-        int qualitySamples = parsed.Value(_qualitySamples);
-        int perClass = parsed.Value(_perClass);
-        string reference = parsed.GetValue(_reference) ?? data;
-        string? save = parsed.GetValue(_save);
 
+        SamplingOptions options = _sampling.Resolve(parsed, model, seed, prompted: false);
         if (new RunFolder(model).IsVideo)
         {
-            return VideoEvaluation.Run(model, data, samples, maxDocs, ratio, seed, topP, device, json, stdout, stderr);
+            return VideoEvaluation.Run(model, data, samples, maxDocs, ratio, options, device, json, stdout, stderr);
         }
 
         using IImageGenerator session = ImageGenerators.Open(model, device, stderr);
         ValidationResult v = ScoreValidation(session.Model, session.Vocabulary, session.Profile, data, maxDocs);
-        (long docs, long scoredTokens, double bitsPerByte, double bitsPerImage, double unigram, List<int[]> valDocs) =
-            (v.Documents, v.ScoredTokens, v.BitsPerByte, v.BitsPerDocument, v.UnigramBitsPerByte, v.Docs);
 
         // Samples: constrained and unconstrained, unconditional.
-        // The run's generation_config.json gives the defaults; options given here win.
-        GenerationConfig generation = GenerationConfig.Load(model);
-        SamplingOptions Given(bool prompted) => generation.Resolve(prompted, parsed.IsGiven(_temperature) ? temperature : null,
-            parsed.IsGiven(_topK) ? topK : null, parsed.IsGiven(_topP) ? topP : null, parsed.IsGiven(_bestOf) ? parsed.Value(_bestOf) : null)
-            with { MaxNewTokens = session.DefaultMaxTokens, Seed = seed };
-        SamplingOptions options = Given(prompted: false), completionOptions = Given(prompted: true);
+        options = options with { MaxNewTokens = session.DefaultMaxTokens };
+        SamplingOptions completionOptions = _sampling.Resolve(parsed, model, seed, prompted: true) with { MaxNewTokens = session.DefaultMaxTokens };
         IReadOnlyList<JpegSample> constrained = samples > 0 ? session.Complete([], samples, options, constrained: true) : [];
         IReadOnlyList<JpegSample> free = samples > 0 ? session.Complete([], samples, options with { Seed = seed + 1 }, constrained: false) : [];
 
         // Prompted completions of validation images.
         double psnr = 0, ssim = 0;
         int completions = 0;
-        foreach (int[] doc in valDocs.Take(samples))
+        foreach (int[] doc in v.Docs.Take(samples))
         {
             byte[] tokenBytes = session.Vocabulary.Decode([.. doc.Where(t => !BpeVocabulary.IsSpecial(t))]);
             PixelImage original = session.Picture(tokenBytes);
@@ -106,73 +89,35 @@ internal sealed class EvalCommand : CliCommand
 
         // Probability the model puts on tokens the grammar forbids, by position kind (JPEG runs).
         IReadOnlyDictionary<ScanPositionKind, (double Mass, long Positions)>? forbidden = session.Profile is JpegProfile jpegProfile
-            ? GrammarDiagnostics.ForbiddenMass(session.Model, jpegProfile, session.Vocabulary, [.. valDocs.Take(200)])
+            ? GrammarDiagnostics.ForbiddenMass(session.Model, jpegProfile, session.Vocabulary, [.. v.Docs.Take(200)])
             : null;
 
         QualityReport? qualityReport = null;
-        if (quality)
+        if (parsed.Value(_quality))
         {
-            var yardstick = QualityReference.Load(reference, stderr);
-            qualityReport = QualityEvaluation.Run(session, yardstick, new QualityRequest
+            string reference = parsed.GetValue(_reference) ?? data;
+            qualityReport = QualityEvaluation.Run(session, QualityReference.Load(reference, stderr), new QualityRequest
             {
-                Samples = qualitySamples,
-                PromptsPerClass = perClass,
+                Samples = parsed.Value(_qualitySamples),
+                PromptsPerClass = parsed.Value(_perClass),
                 PromptRatio = ratio,
                 Options = options,
                 CompletionOptions = completionOptions,
-                SaveDirectory = save,
+                SaveDirectory = parsed.GetValue(_save),
                 PromptStreams = HeldOutStreams(data, reference, session),
             }, stderr);
         }
 
-        var report = new
-        {
-            model,
-            data,
-            validationDocuments = docs,
-            scoredTokens,
-            bitsPerByte,
-            bitsPerImage,
-            unigramBitsPerByte = unigram,
-            constrained = new { valid = constrained.Count(x => x.Valid), count = constrained.Count, unfinished = session.Unfinished },
-            unconstrained = new
-            {
-                valid = free.Count(x => x.Valid),
-                count = free.Count,
-                corruptPatchesPerImage = free.Count == 0 ? 0 : free.Average(x => x.CorruptPatches),
-                patchesPerImage = free.Count == 0 ? 0 : free.Average(x => x.Patches),
-            },
-            completion = new { count = completions, promptRatio = ratio, psnr = completions == 0 ? 0 : psnr / completions, ssim = completions == 0 ? 0 : ssim / completions },
-            forbiddenMass = forbidden?.ToDictionary(kv => kv.Key.ToString(), kv => new { mass = kv.Value.Mass, positions = kv.Value.Positions }),
-            quality = qualityReport,
-        };
-        if (json)
-        {
-            stdout.WriteLine(JsonSerializer.Serialize(report));
-        }
-        else
-        {
-            var inv = CultureInfo.InvariantCulture;
-            stdout.WriteLine(string.Create(inv, $"validation: {bitsPerByte:F3} bits/byte ({bitsPerImage:F0} bits/image) over {docs} images; byte-unigram baseline {unigram:F3} bits/byte"));
-            if (samples > 0)
-            {
-                stdout.WriteLine($"constrained samples valid: {report.constrained.valid}/{report.constrained.count} (unfinished at the token cap, completions included: {session.Unfinished})");
-                stdout.WriteLine(string.Create(inv, $"unconstrained samples valid: {report.unconstrained.valid}/{report.unconstrained.count}, corrupt patches per image {report.unconstrained.corruptPatchesPerImage:F2} of {report.unconstrained.patchesPerImage:F0}"));
-                stdout.WriteLine(string.Create(inv, $"completions ({completions}, prompt {ratio:P0} of patches): PSNR {report.completion.psnr:F2} dB, SSIM {report.completion.ssim:F3} on the completed rows"));
-            }
-
-            if (forbidden != null)
-            {
-                stdout.WriteLine("probability on tokens the grammar forbids (teacher-forced, held-out): " + string.Join(", ",
-                    forbidden.OrderBy(kv => kv.Key).Select(kv => string.Create(inv, $"{kv.Key} {kv.Value.Mass:P2} ({kv.Value.Positions} positions)"))));
-            }
-
-            if (qualityReport != null)
-            {
-                QualityEvaluation.Print(qualityReport, stdout);
-            }
-        }
-
+        var inv = CultureInfo.InvariantCulture;
+        var report = new EvalReport(model, data, null, v, "image", "patches", constrained, free, session.Unfinished);
+        var completion = new { count = completions, promptRatio = ratio, psnr = completions == 0 ? 0 : psnr / completions, ssim = completions == 0 ? 0 : ssim / completions };
+        report.Add("completion", completion, samples == 0 ? null : w => w.WriteLine(string.Create(inv,
+            $"completions ({completions}, prompt {ratio:P0} of patches): PSNR {completion.psnr:F2} dB, SSIM {completion.ssim:F3} on the completed rows")));
+        report.Add("forbiddenMass", forbidden?.ToDictionary(kv => kv.Key.ToString(), kv => new { mass = kv.Value.Mass, positions = kv.Value.Positions }),
+            forbidden == null ? null : w => w.WriteLine("probability on tokens the grammar forbids (teacher-forced, held-out): " + string.Join(", ",
+                forbidden.OrderBy(kv => kv.Key).Select(kv => string.Create(inv, $"{kv.Key} {kv.Value.Mass:P2} ({kv.Value.Positions} positions)")))));
+        report.Add("quality", qualityReport, qualityReport == null ? null : w => QualityEvaluation.Print(qualityReport, w));
+        report.Write(stdout, json);
         return 0;
     }
 

@@ -13,18 +13,13 @@ namespace JpegLm.Cli.Commands;
 /// <summary><c>jpeglm sample</c>: generates JPEG files (or H.264 videos, for a video run) from a trained run, unconditionally or completing prompts.</summary>
 internal sealed class SampleCommand : CliCommand
 {
-    private static readonly SamplingOptions Defaults = new();
-
     private readonly Option<string> _model = CliOptions.Required("--model", "RUN", "the run folder written by jpeglm train");
     private readonly Option<int> _count = CliOptions.Number("--count", 4, 1, 1_000_000, "samples per prompt (or unconditional samples); drawn in batches that fit the memory budget");
     private readonly Option<string> _out = CliOptions.Required("--out", "DIR", "where the samples and contact sheets go");
     private readonly Option<string?> _prompt = CliOptions.Text("--prompt", "P", "an image, or a folder of images (each is one prompt); video runs take clips (Y4M or H.264) or a folder of them; omitted: unconditional");
     private readonly Option<double> _promptRatio = CliOptions.Number("--prompt-ratio", 0.5, 0, 1, "keep the first round(R x patches) restart intervals of each prompt; for video, the first round(R x frames) frames", "R");
-    private readonly Option<float> _temperature = CliOptions.Number("--temperature", Defaults.Temperature, 0f, 100f, "softmax temperature (default: the run's generation_config.json, else 1)", "T");
-    private readonly Option<int> _topK = CliOptions.Number("--top-k", Defaults.TopK, 0, int.MaxValue, "keep the K most likely tokens, 0 all (default: the run's generation_config.json, else 0)", "K");
-    private readonly Option<int> _bestOf = CliOptions.Number("--best-of", 1, 1, 1024, "draw N candidates per sample and keep the one the model finds most likely (default: the run's generation_config.json, else 1)", "N");
-    private readonly Option<float> _topP = CliOptions.Number("--top-p", Defaults.TopP, 1e-6f, 1f, "nucleus sampling, 1 all (default: the run's generation_config.json, else 1)", "P");
-    private readonly Option<ulong> _seed = CliOptions.Number("--seed", Defaults.Seed, 0UL, ulong.MaxValue, "sampling seed", "S");
+    private readonly SamplingFlags _sampling = new();
+    private readonly Option<ulong> _seed = CliOptions.Number("--seed", new SamplingOptions().Seed, 0UL, ulong.MaxValue, "sampling seed", "S");
     private readonly Option<int?> _maxTokens = CliOptions.OptionalNumber("--max-tokens", 1, int.MaxValue,
         $"cap on new tokens per sample (default: {JpegSamplingSession.TokensPerPatch} per patch, at least {JpegSamplingSession.MinMaxTokens}; video: {AvcSamplingSession.TokensPerMacroblock} per macroblock of every frame, at least {AvcSamplingSession.MinMaxTokens})");
     private readonly Option<bool> _unconstrained = CliOptions.Flag("--unconstrained", "sample freely and report the corrupt-patch rate instead of forbidding bad bytes");
@@ -42,7 +37,7 @@ internal sealed class SampleCommand : CliCommand
               jpeglm sample --model runs/small --count 4 --prompt photo.png --prompt-ratio 0.5 --top-p 0.9 --out samples/
             """)
     {
-        Add(_model, _count, _out, _prompt, _promptRatio, _temperature, _topK, _topP, _bestOf, _seed, _maxTokens, _unconstrained, _device);
+        Add([_model, _count, _out, _prompt, _promptRatio, .. _sampling.Options, _seed, _maxTokens, _unconstrained, _device]);
     }
 
     protected override int Run(ParseResult parsed, TextWriter stdout, TextWriter stderr)
@@ -52,10 +47,7 @@ internal sealed class SampleCommand : CliCommand
         string output = parsed.Value(_out);
         string? prompt = parsed.GetValue(_prompt);
         double ratio = parsed.Value(_promptRatio);
-        // The run's generation_config.json gives the defaults; options given here win.
-        SamplingOptions options = GenerationConfig.Load(model).Resolve(prompt != null,
-            parsed.IsGiven(_temperature) ? parsed.Value(_temperature) : null, parsed.IsGiven(_topK) ? parsed.Value(_topK) : null,
-            parsed.IsGiven(_topP) ? parsed.Value(_topP) : null, parsed.IsGiven(_bestOf) ? parsed.Value(_bestOf) : null) with { Seed = parsed.Value(_seed) };
+        SamplingOptions options = _sampling.Resolve(parsed, model, parsed.Value(_seed), prompted: prompt != null);
         int? maxTokens = parsed.GetValue(_maxTokens);
         bool unconstrained = parsed.Value(_unconstrained);
         string device = parsed.Value(_device);
@@ -95,7 +87,7 @@ internal sealed class SampleCommand : CliCommand
         using IImageGenerator session = ImageGenerators.Open(model, device, stderr);
         options = options with { MaxNewTokens = maxTokens ?? session.DefaultMaxTokens };
         Directory.CreateDirectory(output);
-        int valid = 0, total = 0, corruptPatches = 0, patches = 0;
+        var tally = new SampleTally("samples", "patches");
         int scale = Math.Max(1, 128 / Math.Max(session.Width, session.Height));
         foreach ((string name, PixelImage? image) in prompts)
         {
@@ -111,15 +103,8 @@ internal sealed class SampleCommand : CliCommand
             var pictures = new List<PixelImage>();
             for (int i = 0; i < samples.Count; i++)
             {
-                JpegSample s = samples[i];
-                string file = Path.Combine(output, $"{name}-{i}{session.FileExtension}");
-                AtomicFile.WriteAllBytes(file, s.File);
-                pictures.Add(s.Image);
-                total++;
-                valid += s.Valid ? 1 : 0;
-                corruptPatches += s.CorruptPatches;
-                patches += s.Patches;
-                stdout.WriteLine($"{file}: {(s.Valid ? "valid" : $"CORRUPT ({s.CorruptPatches}/{s.Patches} patches)")}, {s.File.Length} bytes, stopped by {s.Reason}");
+                tally.Write(Path.Combine(output, $"{name}-{i}{session.FileExtension}"), samples[i], stdout);
+                pictures.Add(samples[i].Image);
             }
 
             // One row per prompt (prompt | samples | original), wrapped every 16 samples so large counts stay viewable.
@@ -137,8 +122,7 @@ internal sealed class SampleCommand : CliCommand
             }
         }
 
-        stdout.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"{valid}/{total} samples valid ({(unconstrained ? "unconstrained" : "grammar-constrained")}); corrupt patches {corruptPatches}/{patches} ({100.0 * corruptPatches / Math.Max(1, patches):F1}%)"));
+        stdout.WriteLine(tally.Summary(unconstrained));
         return 0;
     }
 }

@@ -1,7 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
-using System.Text;
 using JpegLm.Cli.Pipeline;
+using JpegLm.Cli.Reporting;
 using JpegLm.Engine.Kernels;
 using JpegLm.Engine.Model;
 using JpegLm.Engine.Sampling;
@@ -66,16 +66,7 @@ internal sealed class ScoreCommand : CliCommand
 
             if (json)
             {
-                var sb = new StringBuilder();
-                sb.Append("{\"tokens\":").Append(tokens.Length.ToString(CultureInfo.InvariantCulture))
-                  .Append(",\"meanNll\":").Append(result.MeanNll.ToString("R", CultureInfo.InvariantCulture))
-                  .Append(",\"logprobs\":[");
-                for (int i = 0; i < result.LogProbs.Length; i++)
-                {
-                    sb.Append(i == 0 ? "" : ",").Append(result.LogProbs[i].ToString("R", CultureInfo.InvariantCulture));
-                }
-
-                stdout.WriteLine(sb.Append("]}").ToString());
+                stdout.WriteLine(CliJson.Serialize(new { tokens = tokens.Length, meanNll = result.MeanNll, logprobs = result.LogProbs }));
             }
             else
             {

@@ -22,7 +22,7 @@ internal sealed class TrainCommand : CliCommand
     private readonly Option<float> _lr = CliOptions.Number("--lr", Defaults.LearningRate, 1e-8f, 1f, "peak learning rate (linear warmup, cosine decay to LR/10)", "LR");
     private readonly Option<int> _warmup = CliOptions.Number("--warmup", Defaults.WarmupSteps, 0, int.MaxValue, "warmup steps (at most a tenth of the run)");
     private readonly Option<int> _valEvery = CliOptions.Number("--val-every", Defaults.ValidationInterval, 0, int.MaxValue, "validation loss every N steps (0: never)");
-    private readonly Option<int> _checkpointEvery = CliOptions.Number("--checkpoint-every", Defaults.CheckpointInterval, 0, int.MaxValue, "checkpoint every N steps (always at the end and on Ctrl-C)");
+    private readonly Option<int> _checkpointEvery = CliOptions.Number("--checkpoint-every", Defaults.CheckpointInterval, 0, int.MaxValue, "checkpoint every N steps (always at the end and on Ctrl-C or SIGTERM)");
     private readonly Option<ulong> _seed = CliOptions.Number("--seed", Defaults.Seed, 0UL, ulong.MaxValue, "weight-initialization and data seed", "S");
     private readonly Option<bool> _resume = CliOptions.Flag("--resume", "continue RUN exactly where its last checkpoint stopped");
     private readonly Option<string?> _structure = CliOptions.Text("--structure", "S",
@@ -35,7 +35,12 @@ internal sealed class TrainCommand : CliCommand
 
     public TrainCommand()
         : base("train", "train a Llama model on prepared token shards (CPU or CUDA)", """
-            Ctrl-C saves a checkpoint and exits cleanly (under mpirun: kill -USR1 the mpirun process).
+            Ctrl-C or SIGTERM (Slurm, Kubernetes, timeout) saves a checkpoint and exits cleanly; a second one ends
+            at once. Under mpirun a SIGTERM means the launcher is ending the job (a rank died): stop such a job with
+            kill -USR1 on the mpirun process.
+
+            Prints loss, tokens/s, model FLOP/s (6N + 6LdT per token) and MFU against the backend's peak (CPU: its
+            SGEMM, measured at start; CUDA: the GPU's dense peak, n/a for GPUs it does not know); loss.csv keeps them.
 
             Data parallel: started by mpirun, every process is one rank; each reads its own rows of the
             same shards (--batch-tokens is per rank), gradients are summed every step (MPI between CPU

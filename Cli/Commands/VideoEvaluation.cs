@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text.Json;
 using JpegLm.Cli.Pipeline;
 using JpegLm.Codec.Imaging;
 using JpegLm.Codec.Tokens;
@@ -14,13 +13,15 @@ namespace JpegLm.Cli.Commands;
 /// </summary>
 internal static class VideoEvaluation
 {
-    public static int Run(string model, string data, int samples, int maxDocs, double ratio, ulong seed, float topP, string device, bool json,
+    /// <summary>Evaluates a video run with <paramref name="options"/> (the run's settings and the command's); returns the exit code.</summary>
+    public static int Run(string model, string data, int samples, int maxDocs, double ratio, SamplingOptions options, string device, bool json,
         TextWriter stdout, TextWriter stderr)
     {
         using var session = new AvcSamplingSession(model, device, stderr);
         ValidationResult v = EvalCommand.ScoreValidation(session.Model, session.Vocabulary, session.Profile, data, maxDocs);
 
-        var options = new SamplingOptions { TopP = topP, MaxNewTokens = Math.Min(session.DefaultMaxTokens, session.Model.Config.MaxPositionEmbeddings), Seed = seed };
+        ulong seed = options.Seed;
+        options = options with { MaxNewTokens = Math.Min(session.DefaultMaxTokens, session.Model.Config.MaxPositionEmbeddings) };
         IReadOnlyList<AvcSample> constrained = samples > 0 ? session.Complete([], samples, options, constrained: true) : [];
         var free = new List<AvcSample>();
         for (int i = 0; i < samples; i += 4)
@@ -61,37 +62,12 @@ internal static class VideoEvaluation
             }
         }
 
-        var report = new
-        {
-            model,
-            data,
-            codec = "avc",
-            validationDocuments = v.Documents,
-            scoredTokens = v.ScoredTokens,
-            bitsPerByte = v.BitsPerByte,
-            bitsPerVideo = v.BitsPerDocument,
-            unigramBitsPerByte = v.UnigramBitsPerByte,
-            constrained = new { valid = constrained.Count(x => x.Valid), count = constrained.Count, unfinished = session.Unfinished },
-            unconstrained = new
-            {
-                valid = free.Count(x => x.Valid),
-                count = free.Count,
-                corruptSlicesPerVideo = free.Count == 0 ? 0 : free.Average(x => x.CorruptSlices),
-                slicesPerVideo = free.Count == 0 ? 0 : free.Average(x => x.Slices),
-            },
-            completion = new { count = completions, promptRatio = ratio, framesCompared, psnr = completions == 0 ? 0 : psnr / completions, ssim = completions == 0 ? 0 : ssim / completions },
-        };
-        if (json)
-        {
-            stdout.WriteLine(JsonSerializer.Serialize(report));
-            return 0;
-        }
-
         var inv = CultureInfo.InvariantCulture;
-        stdout.WriteLine(string.Create(inv, $"validation: {v.BitsPerByte:F3} bits/byte ({v.BitsPerDocument:F0} bits/video) over {v.Documents} videos; byte-unigram baseline {v.UnigramBitsPerByte:F3} bits/byte"));
-        stdout.WriteLine($"constrained samples valid: {report.constrained.valid}/{report.constrained.count} (unfinished at the token cap, completions included: {session.Unfinished})");
-        stdout.WriteLine(string.Create(inv, $"unconstrained samples valid: {report.unconstrained.valid}/{report.unconstrained.count}, corrupt slices per video {report.unconstrained.corruptSlicesPerVideo:F2} of {report.unconstrained.slicesPerVideo:F0}"));
-        stdout.WriteLine(string.Create(inv, $"completions ({completions}, prompt {ratio:P0} of frames): luma PSNR {report.completion.psnr:F2} dB, SSIM {report.completion.ssim:F3} on the generated frames"));
+        var report = new EvalReport(model, data, "avc", v, "video", "slices", constrained, free, session.Unfinished);
+        var completion = new { count = completions, promptRatio = ratio, framesCompared, psnr = completions == 0 ? 0 : psnr / completions, ssim = completions == 0 ? 0 : ssim / completions };
+        report.Add("completion", completion, w => w.WriteLine(string.Create(inv,
+            $"completions ({completions}, prompt {ratio:P0} of frames): luma PSNR {completion.psnr:F2} dB, SSIM {completion.ssim:F3} on the generated frames")));
+        report.Write(stdout, json);
         return 0;
     }
 }

@@ -1,9 +1,7 @@
-using System.Globalization;
 using JpegLm.Cli.Pipeline;
 using JpegLm.Cli.Reporting;
 using JpegLm.Codec.Avc;
 using JpegLm.Codec.Imaging;
-using JpegLm.Codec.IO;
 using JpegLm.Engine.Sampling;
 
 namespace JpegLm.Cli.Commands;
@@ -43,7 +41,7 @@ internal static class VideoSampling
         using var session = new AvcSamplingSession(model, device, stderr);
         options = options with { MaxNewTokens = maxTokens ?? session.DefaultMaxTokens };
         Directory.CreateDirectory(output);
-        int valid = 0, total = 0, corrupt = 0, slices = 0;
+        var tally = new SampleTally("videos", "slices");
         foreach (string? clip in prompts)
         {
             string name = clip == null ? "unconditional" : Path.GetFileNameWithoutExtension(clip);
@@ -74,15 +72,8 @@ internal static class VideoSampling
 
             for (int i = 0; i < samples.Count; i++)
             {
-                AvcSample s = samples[i];
-                string file = Path.Combine(output, $"{name}-{i}.h264");
-                AtomicFile.WriteAllBytes(file, s.File);
-                rows.Add(Row(s.Frames, session, allFrames));
-                total++;
-                valid += s.Valid ? 1 : 0;
-                corrupt += s.CorruptSlices;
-                slices += s.Slices;
-                stdout.WriteLine($"{file}: {(s.Valid ? "valid" : $"CORRUPT ({s.CorruptSlices}/{s.Slices} slices)")}, {s.Frames.Count} frames, {s.File.Length} bytes, stopped by {s.Reason}");
+                tally.Write(Path.Combine(output, $"{name}-{i}.h264"), samples[i], stdout, $"{samples[i].Frames.Count} frames");
+                rows.Add(Row(samples[i].Frames, session, allFrames));
             }
 
             if (clip != null)
@@ -94,8 +85,7 @@ internal static class VideoSampling
             ImageFile.Save(Path.Combine(output, $"{name}-sheet.png"), ContactSheet.Compose(rows, gap: 4, scale: Math.Max(1, 96 / session.Profile.Height)));
         }
 
-        stdout.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"{valid}/{total} videos valid ({(unconstrained ? "unconstrained" : "grammar-constrained")}); corrupt slices {corrupt}/{slices} ({100.0 * corrupt / Math.Max(1, slices):F1}%)"));
+        stdout.WriteLine(tally.Summary(unconstrained));
         return 0;
     }
 

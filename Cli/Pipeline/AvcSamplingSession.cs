@@ -10,7 +10,12 @@ using JpegLm.Engine.Sampling;
 namespace JpegLm.Cli.Pipeline;
 
 /// <summary>One generated video: the Annex B file, what the checker says of it, and its (tolerant) decode.</summary>
-internal sealed record AvcSample(byte[] File, bool Valid, int CorruptSlices, int Slices, FinishReason Reason, IReadOnlyList<Yuv420Frame> Frames);
+internal sealed record AvcSample(byte[] File, bool Valid, int CorruptSlices, int Slices, FinishReason Reason, IReadOnlyList<Yuv420Frame> Frames) : IGeneratedSample
+{
+    int IGeneratedSample.CorruptUnits => CorruptSlices;
+
+    int IGeneratedSample.Units => Slices;
+}
 
 /// <summary>
 /// A trained video run loaded for generation (the AVC counterpart of <see cref="JpegSamplingSession"/>).
@@ -24,35 +29,22 @@ internal sealed class AvcSamplingSession : IDisposable
     private readonly BpeEncoder _encoder;
     private readonly Codec.Grammar.GrammarTokenConstraint<Codec.Avc.Grammar.AvcStreamState> _tokenTable;
 
+    private readonly LoadedRun<AvcProfile> _run;
+
     public AvcSamplingSession(string runPath, string device, TextWriter log)
     {
-        var run = new RunFolder(runPath);
-        if (!run.HasModel)
-        {
-            throw new FileNotFoundException($"{runPath}: no config.json + model.safetensors (train a model with jpeglm train)");
-        }
-
-        (CodecProfile profile, BpeVocabulary vocabulary) = run.LoadProfile();
-        Profile = profile as AvcProfile ?? throw new NotSupportedException($"{runPath}: not a video run");
-        Vocabulary = vocabulary;
-        Kernels = Backends.Open(device, log);
-        Model = HfCheckpoint.Load(runPath, Kernels);
-        if (Model.Config.VocabSize < Vocabulary.Size)
-        {
-            throw new FormatException($"{runPath}: the model's vocabulary ({Model.Config.VocabSize}) is smaller than vocab.json's ({Vocabulary.Size})");
-        }
-
+        _run = new LoadedRun<AvcProfile>(runPath, device, log, "video");
         _encoder = new BpeEncoder(Vocabulary);
         _tokenTable = AvcStreamConstraint.BuildTokenTable(Vocabulary);
     }
 
-    public AvcProfile Profile { get; }
+    public AvcProfile Profile => _run.Profile;
 
-    public BpeVocabulary Vocabulary { get; }
+    public BpeVocabulary Vocabulary => _run.Vocabulary;
 
-    public IKernels Kernels { get; }
+    public IKernels Kernels => _run.Kernels;
 
-    public LlamaModel Model { get; }
+    public LlamaModel Model => _run.Model;
 
     /// <summary>Macroblocks per picture.</summary>
     public int MacroblocksPerFrame => ((Profile.Width + 15) / 16) * ((Profile.Height + 15) / 16);
@@ -217,9 +209,5 @@ internal sealed class AvcSamplingSession : IDisposable
         return new AvcSample(file, valid, corrupt, slices, r.Reason, Frames(tokenBytes));
     }
 
-    public void Dispose()
-    {
-        Model.Dispose();
-        Kernels.Dispose();
-    }
+    public void Dispose() => _run.Dispose();
 }

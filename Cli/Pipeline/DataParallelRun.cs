@@ -8,7 +8,8 @@ namespace JpegLm.Cli.Pipeline;
 /// <summary>
 /// What <see cref="TrainingRun"/> does differently when it is one of several ranks: text that only rank 0 can
 /// read is broadcast, a stop request on any rank stops every rank at the same step, per-rank throughput is
-/// gathered for rank 0 to print, and a survivor that the launcher terminates says why.
+/// gathered for rank 0 to print, and a survivor that the launcher terminates says why. A single process treats
+/// SIGTERM as a request to stop with a checkpoint.
 /// </summary>
 internal sealed class DataParallelRun(ICollectives group)
 {
@@ -100,14 +101,37 @@ internal sealed class DataParallelRun(ICollectives group)
     }
 
     /// <summary>
-    /// Until disposed, a SIGTERM (what a launcher sends the survivors when a rank dies) first writes on
-    /// <paramref name="log"/> which rank was stopped, in which step, and where the last checkpoint is.
+    /// Until disposed, decides what a SIGTERM means. A single process gets it from whoever runs the job (Slurm,
+    /// Kubernetes, <c>timeout</c>, <c>kill</c>) and treats it as Ctrl-C: <paramref name="stop"/> is called, the run
+    /// stops after the step in progress and saves a checkpoint; a second SIGTERM ends the process at once. Under a
+    /// launcher (several ranks) a SIGTERM means the launcher is ending the job because a rank died, so there is no
+    /// one to save with: the rank writes on <paramref name="log"/> which rank was stopped, in which step, and where the
+    /// last checkpoint is, and lets the signal end it (docs/distributed.md; SIGUSR1 is the way to stop such a job).
     /// </summary>
-    public IDisposable? ExplainTermination(TextWriter log, string runPath)
+    public IDisposable? HandleTermination(TextWriter log, string runPath, Action stop)
     {
-        if (Group.Size == 1 || OperatingSystem.IsWindows())
+        if (OperatingSystem.IsWindows())
         {
             return null;
+        }
+
+        if (Group.Size == 1)
+        {
+            bool asked = false;
+            return PosixSignalRegistration.Create(PosixSignal.SIGTERM, e =>
+            {
+                if (asked)
+                {
+                    return; // the second one ends the process
+                }
+
+                asked = true;
+                e.Cancel = true;
+                log.WriteLine();
+                log.WriteLine("SIGTERM: stopping after this step and saving a checkpoint (SIGTERM again to end at once)...");
+                log.Flush();
+                stop();
+            });
         }
 
         return PosixSignalRegistration.Create(PosixSignal.SIGTERM, _ =>

@@ -8,7 +8,12 @@ using JpegLm.Engine.Sampling;
 namespace JpegLm.Cli.Pipeline;
 
 /// <summary>One generated image: the file, what the strict checker says of it, and its (tolerant) decode.</summary>
-internal sealed record JpegSample(byte[] File, bool Valid, int CorruptPatches, int Patches, FinishReason Reason, PixelImage Image);
+internal sealed record JpegSample(byte[] File, bool Valid, int CorruptPatches, int Patches, FinishReason Reason, PixelImage Image) : IGeneratedSample
+{
+    int IGeneratedSample.CorruptUnits => CorruptPatches;
+
+    int IGeneratedSample.Units => Patches;
+}
 
 /// <summary>
 /// A trained run loaded for generation: the model, its profile and vocabulary, and the shared token trie for
@@ -20,22 +25,11 @@ internal sealed class JpegSamplingSession : IImageGenerator
     private readonly BpeEncoder _encoder;
     private readonly byte[][] _tokenBytes;
 
+    private readonly LoadedRun<JpegProfile> _run;
+
     public JpegSamplingSession(string runPath, string device, TextWriter log)
     {
-        var run = new RunFolder(runPath);
-        if (!run.HasModel)
-        {
-            throw new FileNotFoundException($"{runPath}: no config.json + model.safetensors (train a model with jpeglm train)");
-        }
-
-        (Profile, Vocabulary) = run.LoadCodec();
-        Kernels = Backends.Open(device, log);
-        Model = HfCheckpoint.Load(runPath, Kernels);
-        if (Model.Config.VocabSize < Vocabulary.Size)
-        {
-            throw new FormatException($"{runPath}: the model's vocabulary ({Model.Config.VocabSize}) is smaller than vocab.json's ({Vocabulary.Size})");
-        }
-
+        _run = new LoadedRun<JpegProfile>(runPath, device, log, "JPEG");
         _tokenTable = JpegGrammarConstraint.BuildTokenTable(Vocabulary);
         _tokenBytes = [.. Enumerable.Range(0, Vocabulary.Size).Select(id => BpeVocabulary.IsSpecial(id) ? [] : Vocabulary.TokenBytes(id).ToArray())];
         Annotators = TokenAnnotators.For(Model.Config, Profile, Vocabulary);
@@ -43,7 +37,7 @@ internal sealed class JpegSamplingSession : IImageGenerator
         Grammar = Profile.TokenGrammar();
     }
 
-    public JpegProfile Profile { get; }
+    public JpegProfile Profile => _run.Profile;
 
     CodecProfile IImageGenerator.Profile => Profile;
 
@@ -53,11 +47,11 @@ internal sealed class JpegSamplingSession : IImageGenerator
 
     public string FileExtension => ".jpg";
 
-    public BpeVocabulary Vocabulary { get; }
+    public BpeVocabulary Vocabulary => _run.Vocabulary;
 
-    public IKernels Kernels { get; }
+    public IKernels Kernels => _run.Kernels;
 
-    public LlamaModel Model { get; }
+    public LlamaModel Model => _run.Model;
 
     public JpegScanGrammar Grammar { get; }
 
@@ -166,9 +160,5 @@ internal sealed class JpegSamplingSession : IImageGenerator
         return samples;
     }
 
-    public void Dispose()
-    {
-        Model.Dispose();
-        Kernels.Dispose();
-    }
+    public void Dispose() => _run.Dispose();
 }

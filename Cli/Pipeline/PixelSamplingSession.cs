@@ -1,6 +1,5 @@
 using JpegLm.Codec.Imaging;
 using JpegLm.Codec.Tokens;
-using JpegLm.Engine.Kernels;
 using JpegLm.Engine.Model;
 using JpegLm.Engine.Sampling;
 
@@ -12,47 +11,34 @@ namespace JpegLm.Cli.Pipeline;
 /// </summary>
 internal sealed class PixelSamplingSession : IImageGenerator
 {
-    private readonly BpeVocabulary _vocabulary;
-    private readonly LlamaModel _model;
-    private readonly IKernels _kernels;
-    private readonly PixelProfile _profile;
+    private readonly LoadedRun<PixelProfile> _run;
 
     public PixelSamplingSession(string runPath, string device, TextWriter log)
-    {
-        var run = new RunFolder(runPath);
-        if (!run.HasModel)
+        => _run = new LoadedRun<PixelProfile>(runPath, device, log, "pixel", (_, vocabulary) =>
         {
-            throw new FileNotFoundException($"{runPath}: no config.json + model.safetensors (train a model with jpeglm train)");
-        }
+            if (vocabulary.Size != BpeVocabulary.FirstMerge)
+            {
+                throw new FormatException($"{runPath}: a pixel run's vocabulary has no merges (one token per pixel value); vocab.json has {vocabulary.Size - BpeVocabulary.FirstMerge}");
+            }
+        });
 
-        (CodecProfile profile, _vocabulary) = run.LoadProfile();
-        _profile = profile as PixelProfile ?? throw new NotSupportedException($"{runPath}: not a pixel run");
-        if (_vocabulary.Size != BpeVocabulary.FirstMerge)
-        {
-            throw new FormatException($"{runPath}: a pixel run's vocabulary has no merges (one token per pixel value); vocab.json has {_vocabulary.Size - BpeVocabulary.FirstMerge}");
-        }
+    public CodecProfile Profile => _run.Profile;
 
-        _kernels = Backends.Open(device, log);
-        _model = HfCheckpoint.Load(runPath, _kernels);
-    }
+    public BpeVocabulary Vocabulary => _run.Vocabulary;
 
-    public CodecProfile Profile => _profile;
+    public LlamaModel Model => _run.Model;
 
-    public BpeVocabulary Vocabulary => _vocabulary;
+    public int Width => _run.Profile.Width;
 
-    public LlamaModel Model => _model;
-
-    public int Width => _profile.Width;
-
-    public int Height => _profile.Height;
+    public int Height => _run.Profile.Height;
 
     public string FileExtension => ".pgm";
 
-    public int DefaultMaxTokens => _profile.PixelCount + 1;
+    public int DefaultMaxTokens => _run.Profile.PixelCount + 1;
 
     public int Unfinished { get; private set; }
 
-    public byte[] TokenBytesOf(PixelImage image) => _profile.ToTokenBytes(_profile.Encode(ImageCorpus.FitToProfile(image, _profile)));
+    public byte[] TokenBytesOf(PixelImage image) => _run.Profile.ToTokenBytes(_run.Profile.Encode(ImageCorpus.FitToProfile(image, _run.Profile)));
 
     public byte[] PromptOf(ReadOnlySpan<byte> tokenBytes, double ratio, out int promptUnits, out int totalUnits, out int firstFreeRow)
     {
@@ -62,32 +48,28 @@ internal sealed class PixelSamplingSession : IImageGenerator
         return tokenBytes[..Math.Min(tokenBytes.Length, promptUnits * Width)].ToArray();
     }
 
-    public PixelImage Picture(ReadOnlySpan<byte> tokenBytes) => _profile.ToImage(tokenBytes);
+    public PixelImage Picture(ReadOnlySpan<byte> tokenBytes) => _run.Profile.ToImage(tokenBytes);
 
     public IReadOnlyList<JpegSample> Complete(byte[] promptBytes, int count, SamplingOptions options, bool constrained, Action<int>? samplesDone = null)
     {
         int[] prompt = [BpeVocabulary.Bos, .. promptBytes.Select(b => (int)b)];
         // The constraint is fed the prompt too (BOS and its pixels), so it counts the whole image.
-        Func<ITokenConstraint>? rule = constrained ? () => new LengthConstraint(1 + _profile.PixelCount) : null;
-        IReadOnlyList<SampleResult> results = new Sampler(_model).Generate(prompt, options with { Samples = count, EosTokenId = BpeVocabulary.Eos }, rule, null, samplesDone);
+        Func<ITokenConstraint>? rule = constrained ? () => new LengthConstraint(1 + _run.Profile.PixelCount) : null;
+        IReadOnlyList<SampleResult> results = new Sampler(Model).Generate(prompt, options with { Samples = count, EosTokenId = BpeVocabulary.Eos }, rule, null, samplesDone);
         Unfinished += constrained ? results.Count(r => r.Reason != FinishReason.EndOfSequence) : 0;
         var samples = new List<JpegSample>(results.Count);
         foreach (SampleResult r in results)
         {
             byte[] pixels = [.. promptBytes, .. r.Tokens.TakeWhile(t => t != BpeVocabulary.Eos).Where(t => t < 256).Select(t => (byte)t)];
-            bool whole = pixels.Length == _profile.PixelCount && r.Reason == FinishReason.EndOfSequence;
-            PixelImage image = _profile.ToImage(pixels);
-            samples.Add(new JpegSample(_profile.Encode(image), whole, whole ? 0 : 1, 1, r.Reason, image));
+            bool whole = pixels.Length == _run.Profile.PixelCount && r.Reason == FinishReason.EndOfSequence;
+            PixelImage image = _run.Profile.ToImage(pixels);
+            samples.Add(new JpegSample(_run.Profile.Encode(image), whole, whole ? 0 : 1, 1, r.Reason, image));
         }
 
         return samples;
     }
 
-    public void Dispose()
-    {
-        _model.Dispose();
-        _kernels.Dispose();
-    }
+    public void Dispose() => _run.Dispose();
 
     /// <summary>Exactly <c>n</c> tokens counting from the sequence's start (BOS, then pixel values 0..255), then EOS.</summary>
     internal sealed class LengthConstraint(int remaining) : ITokenConstraint

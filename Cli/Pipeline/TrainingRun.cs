@@ -1,10 +1,10 @@
 using System.Globalization;
-using System.Text;
 using JpegLm.Cli.Reporting;
 using JpegLm.Codec.IO;
 using JpegLm.Codec.Tokens;
 using JpegLm.Cli.Distributed;
 using JpegLm.Engine.Kernels;
+using JpegLm.Engine.Kernels.Cpu;
 using JpegLm.Engine.Model;
 using JpegLm.Engine.Sampling;
 using JpegLm.Engine.Training;
@@ -55,7 +55,7 @@ internal sealed record TrainingOutcome(int Steps, float FirstLoss, float LastLos
 
 /// <summary>
 /// Runs training from token shards into a run folder: progress with loss, tokens/s and ETA; validation loss;
-/// checkpoints (HF layout + trainer state, atomically) every few hundred steps and at the end or on Ctrl-C;
+/// checkpoints (HF layout + trainer state, atomically) every few hundred steps and at the end or on Ctrl-C or SIGTERM;
 /// <c>loss.csv</c> and a <c>loss.png</c> redrawn as training goes. <c>--resume</c> continues exactly.
 /// Started by an MPI launcher (<c>mpirun -np N jpeglm train …</c>), each process is one data-parallel rank: rank 0
 /// reads the checkpoint, prints and writes the run folder; every rank reads its own rows of the same shards.
@@ -129,11 +129,6 @@ internal static class TrainingRun
             stderr.WriteLine($"note: val.tok holds {validation.Length} tokens, fewer than one sequence of {seq} + 1; validation loss is skipped (raise --val-fraction or lower --context)");
             validationSource = null;
         }
-        if (train.Length < seq + 1)
-        {
-            seq = (int)Math.Max(8, train.Length - 1);
-        }
-
         int batch = Math.Max(1, request.BatchTokens / seq);
         if (lead)
         {
@@ -164,8 +159,7 @@ internal static class TrainingRun
         TokenStructure? trainStructure = annotators == null ? null : TokenStructure.Annotate(train, annotators, BpeVocabulary.Bos);
         TokenStructure? validationStructure = annotators == null || validationSource == null ? null : TokenStructure.Annotate(validationSource, annotators, BpeVocabulary.Bos);
         using var trainer = new Trainer(model, options, train, validationSource, trainStructure, validationStructure, group.Collectives);
-        var curve = new LossCurve();
-        var csv = new StringBuilder("step,loss,lr,grad_norm,tokens_per_s,val_loss\n");
+        var log = new LossLog();
         if (request.Resume && lead)
         {
             trainer.Resume(run.Path);
@@ -176,51 +170,35 @@ internal static class TrainingRun
         parallel.Progress = (trainer.Step, trainer.Step);
         if (request.Resume && lead)
         {
-            if (File.Exists(run.LossCsv))
-            {
-                csv.Clear();
-                foreach (string line in File.ReadLines(run.LossCsv))
-                {
-                    string[] f = line.Split(',');
-                    if (f.Length >= 6 && int.TryParse(f[0], CultureInfo.InvariantCulture, out int s) && s <= trainer.Step)
-                    {
-                        curve.AddTrain(s, double.Parse(f[1], CultureInfo.InvariantCulture));
-                        if (f[5].Length > 0)
-                        {
-                            curve.AddValidation(s, double.Parse(f[5], CultureInfo.InvariantCulture));
-                        }
-                    }
-
-                    if (csv.Length == 0 || (f.Length >= 6 && int.TryParse(f[0], CultureInfo.InvariantCulture, out int s2) && s2 <= trainer.Step))
-                    {
-                        csv.Append(line).Append('\n');
-                    }
-                }
-            }
-
+            log.Load(run.LossCsv, trainer.Step);
             stdout.WriteLine($"resumed {run.Path} at step {trainer.Step}");
         }
 
         long parameters = model.Layout.Length;
         int ranks = trainer.Ranks;
+        // Measured or looked up before the first step, so that a CPU's SGEMM measurement does not slow a timed step.
+        double? peak = lead ? kernels.PeakFlops : null;
+        double flopsPerToken = TrainingFlops.PerToken(config, seq);
         stdout.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"training {parameters / 1e6:F2}M parameters ({config.NumHiddenLayers} x {config.HiddenSize}, vocab {config.VocabSize}{(config.Structure != null ? $", structure {config.Structure}" : "")}) on {kernels.Name}: batch {batch} x {seq} tokens{(ranks > 1 ? $" x {ranks} ranks" : "")}, {request.Steps} steps, lr {request.LearningRate}; {train.Length} train tokens"));
+        stdout.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"model FLOPs: {Flops(flopsPerToken)}/token (6N + 6LdT); backend peak {(peak is double p ? $"{Flops(p)}/s{(kernels is CpuKernels ? " (SGEMM measured now)" : "")}{(group.Host.Size > 1 ? $" per rank x {group.Host.Size}" : "")}" : "unknown: MFU n/a")}"));
         if (ranks > 1)
         {
             stdout.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"data parallel: {(request.SimulatedRanks > 1 ? $"{ranks} ranks simulated in one process (gradients added in rank order)" : group.Collectives.Name)}; global batch {batch * ranks} x {seq} tokens, rank r reading rows r, r + {ranks}, r + {2 * ranks}, …"));
         }
 
-        using IDisposable? explain = parallel.ExplainTermination(stderr, run.Path);
+        // SIGTERM stops a single process like Ctrl-C; under a launcher it explains the end of the job instead.
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancel);
+        using IDisposable? termination = parallel.HandleTermination(stderr, run.Path, stop.Cancel);
         var bar = new ConsoleProgress(lead ? stderr : TextWriter.Null, request.Steps, "steps");
-        float first = float.NaN, last = float.NaN;
-        float? lastVal = null;
         double tokensPerSecond = 0;
         bool interrupted = false;
         while (trainer.Step < request.Steps)
         {
             // A stop asked on any rank stops all of them at this same step (they must save together).
-            if (parallel.AnyStop(cancel.IsCancellationRequested))
+            if (parallel.AnyStop(stop.IsCancellationRequested))
             {
                 interrupted = true;
                 break;
@@ -229,59 +207,61 @@ internal static class TrainingRun
             parallel.Progress = (trainer.Step + 1, parallel.Progress.Checkpoint);
             TrainingRecord r = trainer.TrainStep();
             parallel.Record(trainer.LastTiming);
-            if (float.IsNaN(first))
-            {
-                first = r.Loss;
-            }
-
-            last = r.Loss;
             tokensPerSecond = r.TokensPerSecond;
-            curve.AddTrain(r.Step, r.Loss);
-            if (r.ValidationLoss is float v)
-            {
-                lastVal = v;
-                curve.AddValidation(r.Step, v);
-            }
-
-            csv.Append(string.Create(CultureInfo.InvariantCulture, $"{r.Step},{r.Loss:G6},{r.LearningRate:G4},{r.GradientNorm:G4},{r.TokensPerSecond:F0},{(r.ValidationLoss is float vl ? vl.ToString("G6", CultureInfo.InvariantCulture) : "")}\n"));
-            bar.Report(r.Step, string.Create(CultureInfo.InvariantCulture, $"loss {r.Loss:F4}{(lastVal is float lv ? $" val {lv:F4}" : "")}  {r.TokensPerSecond:F0} tok/s"));
+            // Simulated ranks share one backend; real ranks each bring their own peak.
+            double flops = flopsPerToken * r.TokensPerSecond;
+            double? mfu = TrainingFlops.Utilization(flops, peak, group.Host.Size);
+            log.Add(r, flops, mfu);
+            bar.Report(r.Step, string.Create(CultureInfo.InvariantCulture,
+                $"loss {r.Loss:F4}{(log.LastValidationLoss is float lv ? $" val {lv:F4}" : "")}  {r.TokensPerSecond:F0} tok/s  {Flops(flops)}/s  MFU {(mfu is double m ? $"{m * 100:F1}%" : "n/a")}"));
             if (request.CheckpointInterval > 0 && r.Step % request.CheckpointInterval == 0 && r.Step < request.Steps)
             {
-                Save(trainer, run, curve, csv);
+                Save(trainer, run, log);
                 parallel.Progress = (r.Step, r.Step);
             }
             else if (lead && (r.ValidationLoss != null || r.Step % 50 == 0))
             {
                 // Keep the picture current between checkpoints (rendering costs milliseconds).
-                curve.Save(run.LossPng, "JpegLm training loss");
+                log.SaveCurve(run.LossPng);
             }
         }
 
-        Save(trainer, run, curve, csv);
+        Save(trainer, run, log);
         parallel.Progress = (trainer.Step, trainer.Step);
         foreach (string line in parallel.Throughput())
         {
             stdout.WriteLine(line);
         }
 
-        stdout.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"{(interrupted ? "interrupted" : "finished")} at step {trainer.Step}: loss {last:F4}{(lastVal is float fv ? $", validation {fv:F4}" : "")} nats/token; checkpoint in {run.Path}"));
-        return new TrainingOutcome(trainer.Step, first, last, lastVal, tokensPerSecond, interrupted, kernels.Name);
+        // A resumed run that had already finished reports the losses its loss.csv recorded.
+        string losses = float.IsNaN(log.LastLoss) ? "no loss recorded (loss.csv is missing)"
+            : string.Create(CultureInfo.InvariantCulture, $"loss {log.LastLoss:F4}{(log.LastValidationLoss is float fv ? $", validation {fv:F4}" : "")} nats/token");
+        stdout.WriteLine($"{(interrupted ? "interrupted" : "finished")} at step {trainer.Step}: {losses}; checkpoint in {run.Path}");
+        return new TrainingOutcome(trainer.Step, log.FirstLoss, log.LastLoss, log.LastValidationLoss, tokensPerSecond, interrupted, kernels.Name);
     }
 
-    /// <summary>Rank 0 writes the checkpoint and the curve while the others wait at the trainer's barrier.</summary>
-    private static void Save(Trainer trainer, RunFolder run, LossCurve curve, StringBuilder csv)
+    /// <summary>FLOPs with an SI prefix: <c>12.3 GFLOP</c>, <c>1.05 PFLOP</c>.</summary>
+    private static string Flops(double flops)
     {
-        trainer.SaveCheckpoint(run.Path);
-        if (trainer.Collectives.Rank != 0)
+        string[] prefixes = ["", "k", "M", "G", "T", "P", "E"];
+        int i = 0;
+        while (i < prefixes.Length - 1 && Math.Abs(flops) >= 1000)
         {
-            return;
+            flops /= 1000;
+            i++;
         }
 
-        AtomicFile.WriteAllBytes(run.LossCsv, Encoding.UTF8.GetBytes(csv.ToString()));
-        if (curve.Count > 0)
+        string digits = Math.Abs(flops) < 10 ? "F2" : Math.Abs(flops) < 100 ? "F1" : "F0";
+        return $"{flops.ToString(digits, CultureInfo.InvariantCulture)} {prefixes[i]}FLOP";
+    }
+
+    /// <summary>Rank 0 writes the checkpoint and the loss log while the others wait at the trainer's barrier.</summary>
+    private static void Save(Trainer trainer, RunFolder run, LossLog log)
+    {
+        trainer.SaveCheckpoint(run.Path);
+        if (trainer.Collectives.Rank == 0)
         {
-            curve.Save(run.LossPng, "JpegLm training loss");
+            log.Save(run.LossCsv, run.LossPng);
         }
     }
 }

@@ -144,7 +144,7 @@ internal static class GpuCheckStages
             TrainingThroughput t = ThroughputBenchmark.Train(gpu, config, label, 1, length, steps, log.Line, () => gpu.DriverAllocations);
             log.Add($"{label} no cuMemAlloc per step", t.AllocationsInTimedSteps == 0, $"{t.AllocationsInTimedSteps} allocations in {steps} timed steps");
             log.Add(label, float.IsFinite(t.Loss) ? null : false,
-                string.Create(CultureInfo.InvariantCulture, $"{t.TokensPerSecond:F0} tok/s, {t.MedianStepSeconds * 1000:F0} ms/step, MFU {t.Mfu * 100:F2}% ({t.Parameters / 1e6:F0}M weights, {t.FlopsPerToken / 1e9:F2} GFLOP/token)"));
+                string.Create(CultureInfo.InvariantCulture, $"{t.TokensPerSecond:F0} tok/s, {t.MedianStepSeconds * 1000:F0} ms/step, MFU {(t.Mfu is double mfu ? $"{mfu * 100:F2}%" : "n/a")} ({t.Parameters / 1e6:F0}M weights, {t.FlopsPerToken / 1e9:F2} GFLOP/token)"));
         }
 
         int tokens = options.Quick ? 16 : 512;

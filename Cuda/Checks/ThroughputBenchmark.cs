@@ -11,11 +11,11 @@ namespace JpegLm.Cuda.Checks;
 /// <param name="Tokens">Tokens per step (batch × length).</param>
 /// <param name="MedianStepSeconds">Median wall time of the timed steps.</param>
 /// <param name="TokensPerSecond">Tokens / median step time.</param>
-/// <param name="FlopsPerToken">6·N + 6·L·d·T with N the weights minus the input embedding table.</param>
-/// <param name="Mfu">Achieved FLOP/s over <see cref="ThroughputBenchmark.PeakFlops"/>.</param>
+/// <param name="FlopsPerToken">Training FLOPs per token (<see cref="TrainingFlops.PerToken"/>: 6·N + 6·L·d·T, N the matrix weights).</param>
+/// <param name="Mfu">Achieved FLOP/s over the backend's <see cref="IKernels.PeakFlops"/>; null when the backend states none (the emulated device).</param>
 /// <param name="Loss">The loss of the last step (a sanity value).</param>
 /// <param name="AllocationsInTimedSteps">Device allocations made by the timed steps (0 expected), −1 when not counted.</param>
-public sealed record TrainingThroughput(string Label, long Parameters, int Tokens, double MedianStepSeconds, double TokensPerSecond, double FlopsPerToken, double Mfu, float Loss,
+public sealed record TrainingThroughput(string Label, long Parameters, int Tokens, double MedianStepSeconds, double TokensPerSecond, double FlopsPerToken, double? Mfu, float Loss,
     int AllocationsInTimedSteps);
 
 /// <summary>Sampling throughput with a KV cache.</summary>
@@ -28,9 +28,6 @@ public sealed record DecodeThroughput(string Label, int Batch, int Tokens, doubl
 /// <summary>Training-step and KV-cache decoding throughput on any <see cref="IKernels"/> backend.</summary>
 public static class ThroughputBenchmark
 {
-    /// <summary>The H200's dense bf16 peak, FLOP/s (the MFU denominator).</summary>
-    public const double PeakFlops = 989e12;
-
     /// <summary>A Llama of about 125M weights (GPT-2-small shape, SwiGLU, 32k vocabulary).</summary>
     public static LlamaConfig Llama125M(int maxLength) => new()
     {
@@ -44,15 +41,6 @@ public static class ThroughputBenchmark
         HiddenSize = 1024, IntermediateSize = 2816, NumHiddenLayers = 24, NumAttentionHeads = 16, VocabSize = 32000,
         MaxPositionEmbeddings = maxLength, TieWordEmbeddings = false,
     };
-
-    /// <summary>6·N + 6·L·d·T, N = weights excluding the input embedding table (a lookup, not a product).</summary>
-    public static double FlopsPerToken(LlamaConfig config, int length)
-    {
-        ArgumentNullException.ThrowIfNull(config);
-        var layout = new LlamaParameters(config);
-        long n = layout.Length - (long)config.VocabSize * config.HiddenSize;
-        return 6.0 * n + 6.0 * config.NumHiddenLayers * config.HiddenSize * length;
-    }
 
     /// <summary>Times <paramref name="steps"/> training steps (forward, backward, AdamW) after one warm-up step.</summary>
     public static TrainingThroughput Train(IKernels kernels, LlamaConfig config, string label, int batch, int length, int steps, Action<string>? log = null,
@@ -81,10 +69,11 @@ public static class ThroughputBenchmark
         Array.Sort(seconds);
         double median = seconds[steps / 2];
         int tokensPerStep = batch * length;
-        double flops = FlopsPerToken(config, length);
+        double flops = TrainingFlops.PerToken(config, length);
         double tps = tokensPerStep / median;
         int allocations = allocationCount == null ? -1 : allocationCount() - allocationsBefore;
-        return new TrainingThroughput(label, trainer.Model.Layout.Length, tokensPerStep, median, tps, flops, flops * tps / PeakFlops, loss, allocations);
+        return new TrainingThroughput(label, trainer.Model.Layout.Length, tokensPerStep, median, tps, flops, TrainingFlops.Utilization(flops * tps, kernels.PeakFlops),
+            loss, allocations);
     }
 
     /// <summary>

@@ -70,6 +70,9 @@ public sealed unsafe partial class CudaKernels : IKernels
     /// <summary><c>cuMemAlloc</c> calls so far.</summary>
     public int DriverAllocations => _pool.DriverAllocations;
 
+    /// <summary>The device's dense peak for <see cref="Precision"/> (<see cref="DevicePeaks"/>); null for a GPU not in the table.</summary>
+    public double? PeakFlops => DevicePeaks.Dense(_device.Name, _device.ComputeCapability.Major, Precision);
+
     /// <inheritdoc/>
     public string Name => $"cuda({_device.Name}, sm_{_device.Arch}, {(Precision == CudaPrecision.Float32 ? "fp32" : "bf16")})";
 

@@ -28,6 +28,13 @@ public interface IKernels : IDisposable
     /// <summary>A short name for logs and benchmark tables, e.g. <c>cpu(openblas)</c>.</summary>
     string Name { get; }
 
+    /// <summary>
+    /// The backend's peak dense FLOP/s for the precision its matrix products run in: the denominator of model FLOP/s
+    /// utilization (MFU, see <c>TrainingFlops</c>). Null when the backend cannot tell (an unknown GPU, an emulator);
+    /// callers then report FLOP/s without a utilization. May be measured on first use.
+    /// </summary>
+    double? PeakFlops => null;
+
     // ───────────────────────────── memory ─────────────────────────────
 
     /// <summary>Allocates a zero-filled buffer of <paramref name="length"/> 4-byte elements.</summary>

@@ -17,6 +17,9 @@ public sealed class TimedKernels(IKernels inner) : IKernels
     /// <inheritdoc/>
     public string Name => _inner.Name + "+timed";
 
+    /// <inheritdoc/>
+    public double? PeakFlops => _inner.PeakFlops;
+
     /// <summary>Clears the accumulated times.</summary>
     public void Reset() => _times.Clear();
 

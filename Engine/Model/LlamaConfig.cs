@@ -120,6 +120,9 @@ public sealed record LlamaConfig
 
     private static readonly JsonSerializerOptions WriteOptions = new() { WriteIndented = true, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull };
 
+    // Error messages quote the config on one line: the CLI reports bad input in one line.
+    private static readonly JsonSerializerOptions MessageOptions = new() { DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull };
+
     /// <summary>Throws <see cref="ArgumentException"/> when the numbers do not describe a valid model.</summary>
     public void Validate()
     {
@@ -127,12 +130,12 @@ public sealed record LlamaConfig
             || KvHeads <= 0 || NumAttentionHeads % KvHeads != 0 || HeadDim <= 0 || HeadDim % 2 != 0
             || (HeadDimOverride == null && HiddenSize % NumAttentionHeads != 0) || MaxPositionEmbeddings <= 0)
         {
-            throw new ArgumentException($"invalid Llama config: {ToJson()}");
+            throw new ArgumentException($"invalid Llama config: {JsonSerializer.Serialize(this, MessageOptions)}");
         }
 
         if ((Structure == null) != (StructureFields == null) || (StructureFields != null && (StructureFields.Count == 0 || StructureFields.Any(f => f is <= 0 or > 1 << 20))))
         {
-            throw new ArgumentException($"invalid Llama config: jpeglm_structure and jpeglm_structure_fields go together, with positive field sizes: {ToJson()}");
+            throw new ArgumentException($"invalid Llama config: jpeglm_structure and jpeglm_structure_fields go together, with positive field sizes: {JsonSerializer.Serialize(this, MessageOptions)}");
         }
 
         if (RopeScaling is { ValueKind: not JsonValueKind.Null } || AttentionBias == true)
@@ -144,11 +147,22 @@ public sealed record LlamaConfig
     /// <summary>The config as HF <c>config.json</c> text.</summary>
     public string ToJson() => JsonSerializer.Serialize(this, WriteOptions);
 
-    /// <summary>Parses <c>config.json</c> text (unknown HF fields are ignored).</summary>
+    /// <summary>
+    /// Parses <c>config.json</c> text (unknown HF fields are ignored). A file is input: one that does not describe a
+    /// model this engine runs is a <see cref="FormatException"/> (malformed JSON, a <see cref="JsonException"/>).
+    /// </summary>
     public static LlamaConfig FromJson(string json)
     {
-        LlamaConfig config = JsonSerializer.Deserialize<LlamaConfig>(json) ?? throw new ArgumentException("config.json is empty");
-        config.Validate();
+        LlamaConfig config = JsonSerializer.Deserialize<LlamaConfig>(json) ?? throw new FormatException("config.json is empty");
+        try
+        {
+            config.Validate();
+        }
+        catch (ArgumentException e)
+        {
+            throw new FormatException($"config.json: {e.Message}", e);
+        }
+
         return config;
     }
 

@@ -285,18 +285,6 @@ public sealed class LlamaModel : IDisposable
     /// <summary>Bytes needed to train with <paramref name="batch"/> × <paramref name="length"/> tokens (the memory model).</summary>
     public static long TrainingMemoryBytes(LlamaConfig config, int batch, int length) => Activations.TrainingBytes(config, batch, length);
 
-    /// <summary>Training FLOPs per token: 6 per weight use (forward + backward matmuls) plus causal attention.</summary>
-    public static double TrainingFlopsPerToken(LlamaConfig config, int length)
-    {
-        ArgumentNullException.ThrowIfNull(config);
-        var layout = new LlamaParameters(config);
-        long lookups = ((long)config.VocabSize * (config.TieWordEmbeddings ? 0 : 1)) + (config.StructureFields?.Sum() ?? 0);
-        long matmulWeights = layout.DecayedLength - (lookups * config.HiddenSize); // embedding tables are lookups, not matmuls
-        // Attention: QKᵀ and PV over on average T/2 keys, 2 FLOPs per multiply-add, ×3 for forward + backward.
-        double attention = 3.0 * 2 * 2 * config.NumHiddenLayers * (length / 2.0) * config.QueryWidth;
-        return 6.0 * matmulWeights + attention;
-    }
-
     private Activations EnsureActivations(int batch, int length, bool training)
     {
         if (_acts == null || _acts.Batch != batch || _acts.Length != length || (training && !_acts.Training))

@@ -123,10 +123,10 @@ public sealed class SafetensorsFile : IDisposable
     /// <summary>Reads a tensor converted to float32 into <paramref name="destination"/> (its length must equal the element count).</summary>
     public void Read(string name, Span<float> destination)
     {
-        SafetensorsEntry e = Entries.TryGetValue(name, out SafetensorsEntry? found) ? found : throw new KeyNotFoundException($"tensor {name} not in file");
+        SafetensorsEntry e = Entries.TryGetValue(name, out SafetensorsEntry? found) ? found : throw new SafetensorsFormatException($"{_stream.Name}: tensor {name} not in file");
         if (e.Count != destination.Length)
         {
-            throw new SafetensorsFormatException($"tensor {name} holds {e.Count} elements, {destination.Length} expected");
+            throw new SafetensorsFormatException($"{_stream.Name}: tensor {name} holds {e.Count} elements, {destination.Length} expected");
         }
 
         int size = ElementSize(e.DType);

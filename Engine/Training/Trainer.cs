@@ -247,21 +247,28 @@ public sealed class Trainer : IDisposable
     public void Resume(string directory)
     {
         HfCheckpoint.LoadWeights(Model, Path.Combine(directory, HfCheckpoint.WeightsFile));
-        using SafetensorsFile state = SafetensorsFile.Open(Path.Combine(directory, StateFile));
+        string path = Path.Combine(directory, StateFile);
+        using SafetensorsFile state = SafetensorsFile.Open(path);
         long n = Model.Layout.Length;
         if (!state.Metadata.TryGetValue("parameters", out string? count) || count != n.ToString(CultureInfo.InvariantCulture))
         {
-            throw new SafetensorsFormatException($"{directory}/{StateFile}: optimizer state is for {count} parameters, the model has {n}");
+            throw new SafetensorsFormatException($"{path}: optimizer state is for {count} parameters, the model has {n}");
         }
+
+        // The state file is input like any other: a missing or garbled number is a format error naming the file.
+        T Number<T>(string key)
+            where T : IParsable<T>
+            => state.Metadata.TryGetValue(key, out string? text) && T.TryParse(text, CultureInfo.InvariantCulture, out T? value) ? value
+                : throw new SafetensorsFormatException($"{path}: metadata {key} is missing or not a number");
 
         float[] buffer = new float[n];
         state.Read("adamw.m", buffer);
         Model.Kernels.Upload(buffer, _m);
         state.Read("adamw.v", buffer);
         Model.Kernels.Upload(buffer, _v);
-        Step = int.Parse(state.Metadata["step"], CultureInfo.InvariantCulture);
-        _train.Position = long.Parse(state.Metadata["data_position"], CultureInfo.InvariantCulture);
-        Random.State = ulong.Parse(state.Metadata["rng_state"], CultureInfo.InvariantCulture);
+        Step = Number<int>("step");
+        _train.Position = Number<long>("data_position");
+        Random.State = Number<ulong>("rng_state");
     }
 
     /// <summary>

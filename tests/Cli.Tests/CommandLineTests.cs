@@ -1,20 +1,13 @@
 using System.CommandLine;
 using System.Reflection;
 using JpegLm.TestSupport;
+using static JpegLm.Cli.Tests.CliRun;
 
 namespace JpegLm.Cli.Tests;
 
 /// <summary>The command line itself: generated help, one verb per job, suggestions, usage errors, response files.</summary>
 public class CommandLineTests
 {
-    private static (int Code, string Out, string Err) Run(params string[] args)
-    {
-        var o = new StringWriter();
-        var e = new StringWriter();
-        int code = Program.Run(args, o, e);
-        return (code, o.ToString(), e.ToString());
-    }
-
     /// <summary>Every command and sub-command with its words after <c>jpeglm</c>.</summary>
     private static IEnumerable<(string[] Path, CliCommand Command)> AllCommands()
     {

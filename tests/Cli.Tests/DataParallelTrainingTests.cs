@@ -1,8 +1,7 @@
 using System.Diagnostics;
-using System.Security.Cryptography;
-using JpegLm.Codec.Tokens;
 using JpegLm.TestSupport;
 using Xunit.Abstractions;
+using static JpegLm.Cli.Tests.TrainingRuns;
 
 namespace JpegLm.Cli.Tests;
 
@@ -21,34 +20,10 @@ public class DataParallelTrainingTests(ITestOutputHelper output)
     private static string? FindMpirun() => (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':')
         .Select(d => Path.Combine(d, "mpirun")).FirstOrDefault(File.Exists);
 
-    private static string Dotnet => Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host && File.Exists(host) ? host : "dotnet";
-
-    private static string JpeglmDll => typeof(Program).Assembly.Location;
-
-    private static string PrepareData(string dir)
-    {
-        string data = Path.Combine(dir, "data"), profile = Path.Combine(dir, "profile.json");
-        JpegProfile.Standard("dp-32-q50-420", 32, 32, 50, "4:2:0", 1).Save(profile);
-        Assert.Equal(0, Program.Run(["prepare", "--input", TestPaths.Data("e2e", "images"), "--output", data, "--profile", profile, "--merges", "300", "--val-fraction", "0.1"],
-            new StringWriter(), new StringWriter()));
-        string config = Path.Combine(dir, "config.json");
-        File.WriteAllText(config, """{"hidden_size":32,"intermediate_size":86,"num_hidden_layers":2,"num_attention_heads":4,"max_position_embeddings":128}""");
-        return dir;
-    }
-
-    private static string[] Train(string dir, string run, int steps, params string[] more) =>
-    [
-        "train", "--data", Path.Combine(dir, "data"), "--model-config", Path.Combine(dir, "config.json"), "--out", Path.Combine(dir, run), "--device", "cpu",
-        "--steps", steps.ToString(), "--batch-tokens", "128", "--context", "64", "--lr", "3e-3", "--warmup", "2", "--val-every", "4", "--checkpoint-every", "1", "--seed", "3", .. more,
-    ];
+    private static string[] Train(string dir, string run, int steps, params string[] more) => TrainingRuns.Train(dir, run, steps, 128, 1, more);
 
     private static string[] Mpirun(int ranks, string[] jpeglm) =>
         ["--allow-run-as-root", "--oversubscribe", "-np", ranks.ToString(), "-x", "OPENBLAS_NUM_THREADS=1", Dotnet, JpeglmDll, .. jpeglm];
-
-    private static string Hash(string dir, string run, string file) => Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(Path.Combine(dir, run, file))));
-
-    /// <summary>loss.csv without the tokens/s column (timing differs; everything else must not).</summary>
-    private static string[] Losses(string dir, string run) => [.. File.ReadAllLines(Path.Combine(dir, run, "loss.csv")).Select(l => string.Join(',', l.Split(',').Where((_, i) => i != 4)))];
 
     [SkippableFact]
     public void Two_mpi_ranks_stopped_and_resumed_end_on_the_bytes_of_the_one_process_reference()

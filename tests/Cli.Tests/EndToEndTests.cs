@@ -13,6 +13,8 @@ namespace JpegLm.Cli.Tests;
 /// </summary>
 public sealed class JpegPipelineFixture
 {
+    private readonly CliLog _cli = new();
+
     public JpegPipelineFixture()
     {
         string dir = TestPaths.NewTempDirectory();
@@ -24,14 +26,14 @@ public sealed class JpegPipelineFixture
         string config = Path.Combine(dir, "config.json");
         File.WriteAllText(config, """{"hidden_size":64,"intermediate_size":172,"num_hidden_layers":2,"num_attention_heads":4,"max_position_embeddings":256}""");
 
-        Codes.Add(Jpeglm("prepare", "--input", TestPaths.Data("e2e", "images"), "--output", data, "--profile", profile, "--merges", "300", "--val-fraction", "0.1"));
-        Codes.Add(Jpeglm("train", "--data", data, "--model-config", config, "--out", Run, "--device", "cpu",
+        Codes.Add(_cli.Run("prepare", "--input", TestPaths.Data("e2e", "images"), "--output", data, "--profile", profile, "--merges", "300", "--val-fraction", "0.1"));
+        Codes.Add(_cli.Run("train", "--data", data, "--model-config", config, "--out", Run, "--device", "cpu",
             "--steps", "60", "--batch-tokens", "1024", "--context", "256", "--lr", "3e-3", "--warmup", "5", "--val-every", "20"));
-        Codes.Add(Jpeglm("sample", "--model", Run, "--count", "6", "--prompt", TestPaths.Data("e2e", "images", "img000.png"),
+        Codes.Add(_cli.Run("sample", "--model", Run, "--count", "6", "--prompt", TestPaths.Data("e2e", "images", "img000.png"),
             "--prompt-ratio", "0.5", "--out", Samples, "--device", "cpu", "--max-tokens", "2048", "--seed", "3"));
-        Codes.Add(Jpeglm("sample", "--model", Run, "--count", "6", "--out", Samples, "--device", "cpu", "--max-tokens", "2048", "--seed", "4"));
-        Codes.Add(Jpeglm("eval", "--model", Run, "--data", data, "--samples", "4", "--max-docs", "8", "--device", "cpu", "--json"));
-        EvalJson = LastStdout;
+        Codes.Add(_cli.Run("sample", "--model", Run, "--count", "6", "--out", Samples, "--device", "cpu", "--max-tokens", "2048", "--seed", "4"));
+        Codes.Add(_cli.Run("eval", "--model", Run, "--data", data, "--samples", "4", "--max-docs", "8", "--device", "cpu", "--json"));
+        EvalJson = _cli.LastStdout;
     }
 
     public string Run { get; }
@@ -40,21 +42,9 @@ public sealed class JpegPipelineFixture
 
     public List<int> Codes { get; } = [];
 
-    public string Log { get; private set; } = "";
-
-    public string LastStdout { get; private set; } = "";
+    public string Log => _cli.Text;
 
     public string EvalJson { get; }
-
-    private int Jpeglm(params string[] args)
-    {
-        var stdout = new StringWriter();
-        var stderr = new StringWriter();
-        int code = Program.Run(args, stdout, stderr);
-        LastStdout = stdout.ToString();
-        Log += $"$ jpeglm {string.Join(' ', args)}  -> {code}\n{LastStdout}\n{stderr}\n";
-        return code;
-    }
 }
 
 /// <summary>

@@ -14,6 +14,8 @@ namespace JpegLm.Cli.Tests;
 /// </summary>
 public sealed class VideoPipelineFixture
 {
+    private readonly CliLog _cli = new();
+
     public VideoPipelineFixture()
     {
         string dir = TestPaths.NewTempDirectory();
@@ -27,18 +29,18 @@ public sealed class VideoPipelineFixture
         string config = Path.Combine(dir, "config.json");
         File.WriteAllText(config, """{"hidden_size":64,"intermediate_size":172,"num_hidden_layers":2,"num_attention_heads":4,"max_position_embeddings":1024}""");
 
-        Codes.Add(Jpeglm("prepare", "--input", Clips, "--output", data, "--profile", profile, "--merges", "320", "--val-fraction", "0.25"));
-        Codes.Add(Jpeglm("train", "--data", data, "--model-config", config, "--out", Run, "--device", "cpu",
+        Codes.Add(_cli.Run("prepare", "--input", Clips, "--output", data, "--profile", profile, "--merges", "320", "--val-fraction", "0.25"));
+        Codes.Add(_cli.Run("train", "--data", data, "--model-config", config, "--out", Run, "--device", "cpu",
             "--steps", "200", "--batch-tokens", "1024", "--context", "512", "--lr", "3e-3", "--warmup", "10", "--val-every", "100"));
         var clock = System.Diagnostics.Stopwatch.StartNew();
-        Codes.Add(Jpeglm("sample", "--model", Run, "--count", "3", "--out", Samples, "--device", "cpu", "--seed", "4", "--max-tokens", "400"));
-        Unconditional = LastStdout;
-        Codes.Add(Jpeglm("sample", "--model", Run, "--count", "2", "--prompt", Path.Combine(Clips, "clip00.y4m"),
+        Codes.Add(_cli.Run("sample", "--model", Run, "--count", "3", "--out", Samples, "--device", "cpu", "--seed", "4", "--max-tokens", "400"));
+        Unconditional = _cli.LastStdout;
+        Codes.Add(_cli.Run("sample", "--model", Run, "--count", "2", "--prompt", Path.Combine(Clips, "clip00.y4m"),
             "--prompt-ratio", "0.5", "--out", Samples, "--device", "cpu", "--seed", "5", "--max-tokens", "400"));
-        Prompted = LastStdout;
+        Prompted = _cli.LastStdout;
         SamplingSeconds = clock.Elapsed.TotalSeconds;
-        Codes.Add(Jpeglm("eval", "--model", Run, "--data", data, "--samples", "2", "--max-docs", "4", "--device", "cpu", "--json"));
-        EvalJson = LastStdout;
+        Codes.Add(_cli.Run("eval", "--model", Run, "--data", data, "--samples", "2", "--max-docs", "4", "--device", "cpu", "--json"));
+        EvalJson = _cli.LastStdout;
     }
 
     public string Clips { get; }
@@ -49,7 +51,7 @@ public sealed class VideoPipelineFixture
 
     public List<int> Codes { get; } = [];
 
-    public string Log { get; private set; } = "";
+    public string Log => _cli.Text;
 
     public string Unconditional { get; }
 
@@ -59,17 +61,6 @@ public sealed class VideoPipelineFixture
 
     public double SamplingSeconds { get; }
 
-    private string LastStdout { get; set; } = "";
-
-    private int Jpeglm(params string[] args)
-    {
-        var stdout = new StringWriter();
-        var stderr = new StringWriter();
-        int code = Program.Run(args, stdout, stderr);
-        LastStdout = stdout.ToString();
-        Log += $"$ jpeglm {string.Join(' ', args)}  -> {code}\n{LastStdout}\n{stderr}\n";
-        return code;
-    }
 }
 
 /// <summary>

@@ -28,6 +28,14 @@ public sealed unsafe partial class CpuKernels : IKernels
     /// <inheritdoc/>
     public string Name => $"cpu({Gemm.Name})";
 
+    /// <summary>
+    /// The SGEMM rate of <see cref="Gemm"/> measured on first use (<see cref="GemmRate.Measure"/>, about half a second
+    /// on two cores): a CPU's datasheet peak is not what its GEMM library reaches here, so the measurement stands in.
+    /// </summary>
+    public double? PeakFlops => _peakFlops ??= GemmRate.Measure(Gemm);
+
+    private double? _peakFlops;
+
     /// <summary>Elements allocated by this backend so far (freed buffers included): memory accounting for tests and benchmarks.</summary>
     public long AllocatedElements => Interlocked.Read(ref _allocated);
 

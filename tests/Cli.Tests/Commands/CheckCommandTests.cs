@@ -1,19 +1,12 @@
 using JpegLm.Codec.Imaging;
 using JpegLm.Codec.Tokens;
 using JpegLm.TestSupport;
+using static JpegLm.Cli.Tests.CliRun;
 
 namespace JpegLm.Cli.Tests.Commands;
 
 public class CheckCommandTests
 {
-    private static (int Code, string Out, string Err) Run(params string[] args)
-    {
-        var o = new StringWriter();
-        var e = new StringWriter();
-        int code = Program.Run(args, o, e);
-        return (code, o.ToString(), e.ToString());
-    }
-
     [Fact]
     public void A_valid_file_exits_0_and_prints_the_exact_json()
     {

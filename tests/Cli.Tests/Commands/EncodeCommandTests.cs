@@ -1,17 +1,10 @@
 using JpegLm.TestSupport;
+using static JpegLm.Cli.Tests.CliRun;
 
 namespace JpegLm.Cli.Tests.Commands;
 
 public class EncodeCommandTests
 {
-    private static (int Code, string Out, string Err) Run(params string[] args)
-    {
-        var stdout = new StringWriter();
-        var stderr = new StringWriter();
-        int code = Program.Run(args, stdout, stderr);
-        return (code, stdout.ToString(), stderr.ToString());
-    }
-
     [Theory]
     [InlineData("k23_37x21.ppm", "cj_k23_37x21_q75_s422_r2", "--quality", "75", "--subsampling", "4:2:2", "--restart-interval", "2")]
     [InlineData("k05_64x64.ppm", "pil_k05_64x64_q25_r1_st2", "--restart-interval", "1", "--stream", "image-only")]

@@ -2,6 +2,7 @@ using System.Text.Json;
 using JpegLm.Engine.Kernels.Cpu;
 using JpegLm.Engine.Model;
 using JpegLm.TestSupport;
+using static JpegLm.Cli.Tests.CliRun;
 
 namespace JpegLm.Cli.Tests.Commands;
 
@@ -15,14 +16,6 @@ public class ScoreCommandTests
         model.InitializeWeights(3);
         HfCheckpoint.Save(model, dir, "BF16");
         return dir;
-    }
-
-    private static (int Code, string Out, string Err) Run(params string[] args)
-    {
-        var o = new StringWriter();
-        var e = new StringWriter();
-        int code = Program.Run(args, o, e);
-        return (code, o.ToString(), e.ToString());
     }
 
     [Fact]

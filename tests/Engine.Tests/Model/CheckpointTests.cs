@@ -85,8 +85,8 @@ public class CheckpointTests
         Assert.Equal(1e-5f, c.RmsNormEps);
         Assert.Equal(500000f, c.RopeTheta);
         Assert.Equal(c, LlamaConfig.FromJson(c.ToJson()) with { RopeScaling = c.RopeScaling, Architectures = c.Architectures });
-        Assert.Throws<ArgumentException>(() => LlamaConfig.FromJson(json.Replace("\"rope_scaling\":null", "\"rope_scaling\":{\"type\":\"linear\",\"factor\":2.0}", StringComparison.Ordinal)));
-        Assert.Throws<ArgumentException>(() => LlamaConfig.FromJson(json.Replace("\"num_key_value_heads\":2", "\"num_key_value_heads\":3", StringComparison.Ordinal)));
+        Assert.Throws<FormatException>(() => LlamaConfig.FromJson(json.Replace("\"rope_scaling\":null", "\"rope_scaling\":{\"type\":\"linear\",\"factor\":2.0}", StringComparison.Ordinal)));
+        Assert.Throws<FormatException>(() => LlamaConfig.FromJson(json.Replace("\"num_key_value_heads\":2", "\"num_key_value_heads\":3", StringComparison.Ordinal)));
     }
 
     [Fact]
