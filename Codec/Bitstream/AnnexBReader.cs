@@ -46,7 +46,7 @@ public sealed class AnnexBReader
                 // Skip zero_bytes (and any garbage) up to and including the next start code prefix.
                 while (true)
                 {
-                    int sc = FindStartCode(_begin);
+                    int sc = AnnexBStartCodes.IndexOfStartCode(_buffer.AsSpan(0, _end), _begin);
                     if (sc >= 0)
                     {
                         _begin = sc + 3;
@@ -63,7 +63,7 @@ public sealed class AnnexBReader
                 _needStartCode = false;
             }
 
-            int next = FindNalEnd(_begin);
+            int next = AnnexBStartCodes.IndexOfNalEnd(_buffer.AsSpan(0, _end), _begin);
             if (next < 0 && !_eof)
             {
                 if (_end - _begin > MaxNalUnitBytes)
@@ -131,39 +131,6 @@ public sealed class AnnexBReader
 
         int n = RemoveEmulationPrevention(nal, _rbsp);
         return _rbsp.AsSpan(0, n);
-    }
-
-    // Position of the next 00 00 00 or 00 00 01 at or after from (the end of the current NAL unit).
-    private int FindNalEnd(int from)
-    {
-        for (int i = from; i + 2 < _end; i++)
-        {
-            if (_buffer[i + 2] > 1)
-            {
-                i += 2;
-                continue;
-            }
-
-            if (_buffer[i] == 0 && _buffer[i + 1] == 0 && _buffer[i + 2] <= 1)
-            {
-                return i;
-            }
-        }
-
-        return -1;
-    }
-
-    private int FindStartCode(int from)
-    {
-        for (int i = from; i + 2 < _end; i++)
-        {
-            if (_buffer[i] == 0 && _buffer[i + 1] == 0 && _buffer[i + 2] == 1)
-            {
-                return i;
-            }
-        }
-
-        return -1;
     }
 
     private bool Fill()
