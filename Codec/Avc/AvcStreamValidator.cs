@@ -133,7 +133,16 @@ public sealed class AvcStreamValidator
         bool ok = true;
         if (_payload >= 0)
         {
-            ok = Judge(_payload, _length, out reason);
+            if (_bytes.AsSpan(_payload, _length - _payload).ContainsAnyExcept((byte)0))
+            {
+                ok = Judge(_payload, _length, out reason);
+            }
+            else
+            {
+                // A start code with no unit after it is a cut stream to the checker's reader: refused here too.
+                ok = false;
+                reason = AnnexBStartCodes.EndsAfterStartCode;
+            }
         }
 
         if (ok)

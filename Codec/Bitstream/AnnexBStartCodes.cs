@@ -10,6 +10,12 @@ namespace JpegLm.Codec.Bitstream;
 /// </summary>
 public static class AnnexBStartCodes
 {
+    /// <summary>
+    /// Why a stream that ends with a start code followed by nothing (or only zero bytes) is refused: a start code
+    /// announces a NAL unit, so the stream was cut short.
+    /// </summary>
+    public const string EndsAfterStartCode = "the stream ends right after a start code: the NAL unit it announces is missing (cut short)";
+
     /// <summary>Offset of the first start code prefix 00 00 01 at or after <paramref name="from"/>, or −1.</summary>
     public static int IndexOfStartCode(ReadOnlySpan<byte> data, int from)
     {
