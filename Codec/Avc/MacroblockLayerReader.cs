@@ -234,16 +234,7 @@ internal sealed class MacroblockLayerReader
     }
 
     // Marks the macroblock decoded in this slice and stores what neighbours read before its residual.
-    private void Commit(Macroblock mb)
-    {
-        int a = mb.Address;
-        _state.SliceId[a] = SliceId;
-        _state.Kind[a] = mb.Kind;
-        if (mb.Kind != MacroblockKind.I4x4)
-        {
-            _state.Intra4x4Mode.AsSpan(a * 16, 16).Fill(2);
-        }
-    }
+    private void Commit(Macroblock mb) => _state.MarkDecoded(mb.Address, SliceId, mb.Kind);
 
     private void ReadIntra4x4Modes(RbspReader r, Macroblock mb)
     {

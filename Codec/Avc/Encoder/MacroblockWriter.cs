@@ -25,14 +25,9 @@ internal sealed class MacroblockWriter
     public void Commit(Macroblock mb)
     {
         int a = mb.Address;
-        _state.SliceId[a] = SliceId;
-        _state.Kind[a] = mb.Kind;
+        _state.MarkDecoded(a, SliceId, mb.Kind);
         _state.QpY[a] = (byte)mb.QpY;
-        if (mb.Kind != MacroblockKind.I4x4)
-        {
-            _state.Intra4x4Mode.AsSpan(a * 16, 16).Fill(2);
-        }
-        else
+        if (mb.Kind == MacroblockKind.I4x4)
         {
             for (int i = 0; i < 16; i++)
             {
