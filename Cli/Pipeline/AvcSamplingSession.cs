@@ -1,5 +1,6 @@
 using JpegLm.Codec.Avc;
 using JpegLm.Codec.Avc.Encoder;
+using JpegLm.Codec.Bitstream;
 using JpegLm.Codec.Imaging;
 using JpegLm.Codec.IO;
 using JpegLm.Codec.Tokens;
@@ -107,34 +108,10 @@ internal sealed class AvcSamplingSession : IDisposable
     /// </summary>
     public static byte[] PromptPrefix(ReadOnlySpan<byte> tokenBytes, double ratio, out int promptFrames, out int totalFrames)
     {
-        List<int> starts = PictureStarts(tokenBytes);
+        List<int> starts = AnnexBStartCodes.PictureStarts(tokenBytes);
         totalFrames = starts.Count;
         promptFrames = (int)Math.Round(Math.Clamp(ratio, 0, 1) * totalFrames, MidpointRounding.AwayFromZero);
         return promptFrames >= totalFrames ? tokenBytes.ToArray() : tokenBytes[..starts[promptFrames]].ToArray();
-    }
-
-    /// <summary>
-    /// Offsets where each picture's first slice NAL unit begins (its start code, a preceding zero byte included):
-    /// a slice (type 1 or 5) whose first payload bit is 1, i.e. first_mb_in_slice = ue(v) 0.
-    /// </summary>
-    public static List<int> PictureStarts(ReadOnlySpan<byte> bytes)
-    {
-        var starts = new List<int>();
-        for (int i = 0; i + 4 < bytes.Length; i++)
-        {
-            if (bytes[i] == 0 && bytes[i + 1] == 0 && bytes[i + 2] == 1)
-            {
-                int type = bytes[i + 3] & 31;
-                if (type is 1 or 5 && (bytes[i + 4] & 0x80) != 0)
-                {
-                    starts.Add(i > 0 && bytes[i - 1] == 0 ? i - 1 : i);
-                }
-
-                i += 2;
-            }
-        }
-
-        return starts;
     }
 
     /// <summary>Decodes a stream's token bytes tolerantly (broken slices concealed); empty when unreadable.</summary>

@@ -287,9 +287,9 @@ public sealed class AvcDecoder
                 _reader.Reset(nal[1..]);
                 DecodeSlice(type, refIdc);
                 break;
-            case 2:
-            case 3:
-            case 4:
+            case (int)NalUnitType.SliceDataPartitionA:
+            case (int)NalUnitType.SliceDataPartitionB:
+            case (int)NalUnitType.SliceDataPartitionC:
                 throw new AvcFormatException("slice data partitioning (extended profile) is not supported", _nalOffset);
             case (int)NalUnitType.EndOfSequence:
             case (int)NalUnitType.EndOfStream:
@@ -348,7 +348,6 @@ public sealed class AvcDecoder
         }
         catch (AvcFormatException e)
         {
-
             // Undo the slice so concealment covers it.
             for (int i = 0; i < _state!.MbCount; i++)
             {
@@ -457,11 +456,9 @@ public sealed class AvcDecoder
         recon.Header = h;
         if (!h.IsIntra)
         {
+            // Entries past the available references are null; they only matter if a macroblock uses them
+            // (reconstruction fails on it, parse-only checks it in CheckReferences).
             recon.RefList = _dpb.BuildList(h, sps.MaxFrameNum);
-            if (reconstruct && Array.Exists(recon.RefList, r => r == null))
-            {
-                // Entries past the available references only matter if a macroblock uses them.
-            }
         }
 
         RbspReader r = _reader;

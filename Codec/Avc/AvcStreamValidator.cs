@@ -133,7 +133,16 @@ public sealed class AvcStreamValidator
         bool ok = true;
         if (_payload >= 0)
         {
-            ok = Judge(_payload, _length, out reason);
+            if (_bytes.AsSpan(_payload, _length - _payload).ContainsAnyExcept((byte)0))
+            {
+                ok = Judge(_payload, _length, out reason);
+            }
+            else
+            {
+                // A start code with no unit after it is a cut stream to the checker's reader: refused here too.
+                ok = false;
+                reason = AnnexBStartCodes.EndsAfterStartCode;
+            }
         }
 
         if (ok)
@@ -312,7 +321,7 @@ public sealed class AvcStreamValidator
         {
             if (_payload < 0)
             {
-                int sc = IndexOfStartCode(_scan);
+                int sc = AnnexBStartCodes.IndexOfStartCode(_bytes.AsSpan(0, _length), _scan);
                 if (!OnlyZerosBetweenUnits(_scan, sc < 0 ? _length : sc))
                 {
                     reason = "bytes other than zeros between NAL units";
@@ -325,12 +334,12 @@ public sealed class AvcStreamValidator
                     return true;
                 }
 
-                _unitStart = sc > 0 && _bytes[sc - 1] == 0 && sc - 1 >= _scan ? sc - 1 : sc;
+                _unitStart = AnnexBStartCodes.IncludingZeroByte(_bytes, sc, notBefore: _scan);
                 _payload = sc + 3;
                 _scan = _payload;
             }
 
-            int end = IndexOfNalEnd(_scan);
+            int end = AnnexBStartCodes.IndexOfNalEnd(_bytes.AsSpan(0, _length), _scan);
             if (end < 0)
             {
                 _scan = Math.Max(_payload, _length - 2);
@@ -455,31 +464,5 @@ public sealed class AvcStreamValidator
 
         int n = AnnexBReader.RemoveEmulationPrevention(_bytes.AsSpan(start, end - start), _rbsp);
         return _rbsp.AsSpan(0, n);
-    }
-
-    private int IndexOfStartCode(int from)
-    {
-        for (int i = Math.Max(0, from); i + 2 < _length; i++)
-        {
-            if (_bytes[i] == 0 && _bytes[i + 1] == 0 && _bytes[i + 2] == 1)
-            {
-                return i;
-            }
-        }
-
-        return -1;
-    }
-
-    private int IndexOfNalEnd(int from)
-    {
-        for (int i = from; i + 2 < _length; i++)
-        {
-            if (_bytes[i] == 0 && _bytes[i + 1] == 0 && _bytes[i + 2] <= 1)
-            {
-                return i;
-            }
-        }
-
-        return -1;
     }
 }

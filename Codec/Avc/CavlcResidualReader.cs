@@ -14,7 +14,8 @@ internal static class CavlcResidualReader
     {
         coeffLevel[..maxNumCoeff].Clear();
         int totalCoeff, trailingOnes;
-        if (nC >= 8)
+        int table = CoeffTokenContext.Table(nC);
+        if (table == CoeffTokenContext.FixedLengthTable)
         {
             uint code = r.ReadBits(6);
             if (code == 3)
@@ -31,7 +32,6 @@ internal static class CavlcResidualReader
         }
         else
         {
-            int table = nC < 0 ? 3 : nC < 2 ? 0 : nC < 4 ? 1 : 2;
             ushort entry = CavlcTables.CoeffToken[table][r.Peek(CavlcTables.CoeffTokenBits)];
             if (entry == 0)
             {

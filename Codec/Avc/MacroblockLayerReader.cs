@@ -9,20 +9,6 @@ namespace JpegLm.Codec.Avc;
 /// </summary>
 internal sealed class MacroblockLayerReader
 {
-    // Table 9-4, coded_block_pattern for codeNum, chroma_format_idc 1: Intra_4x4 column.
-    private static readonly byte[] CbpIntra =
-    [
-        47, 31, 15, 0, 23, 27, 29, 30, 7, 11, 13, 14, 39, 43, 45, 46, 16, 3, 5, 10, 12, 19, 21, 26,
-        28, 35, 37, 42, 44, 1, 2, 4, 8, 17, 18, 20, 24, 6, 9, 22, 25, 32, 33, 34, 36, 40, 38, 41,
-    ];
-
-    // Table 9-4, Inter column.
-    private static readonly byte[] CbpInter =
-    [
-        0, 16, 1, 2, 4, 8, 32, 3, 5, 10, 12, 15, 47, 7, 11, 13, 14, 6, 9, 31, 35, 37, 42, 44,
-        33, 34, 36, 40, 39, 43, 45, 46, 17, 18, 20, 24, 19, 21, 26, 28, 23, 27, 29, 30, 22, 25, 38, 41,
-    ];
-
     private readonly PictureState _state;
     private readonly int[] _scratch = new int[16];
 
@@ -103,7 +89,7 @@ internal sealed class MacroblockLayerReader
             mb.Kind = MacroblockKind.I4x4;
             ReadIntra4x4Modes(r, mb);
             mb.IntraChromaPredMode = r.ReadUe("intra_chroma_pred_mode", 3);
-            cbp = CbpIntra[r.ReadUe("coded_block_pattern", 47)];
+            cbp = CodedBlockPatternMapping.FromCodeNum(r.ReadUe("coded_block_pattern", CodedBlockPatternMapping.MaxCodeNum), intra4x4: true);
         }
         else
         {
@@ -207,7 +193,7 @@ internal sealed class MacroblockLayerReader
             }
         }
 
-        mb.CodedBlockPattern = CbpInter[r.ReadUe("coded_block_pattern", 47)];
+        mb.CodedBlockPattern = CodedBlockPatternMapping.FromCodeNum(r.ReadUe("coded_block_pattern", CodedBlockPatternMapping.MaxCodeNum), intra4x4: false);
         Commit(mb);
         ReadResidualWithQp(r, mb);
     }
@@ -248,16 +234,7 @@ internal sealed class MacroblockLayerReader
     }
 
     // Marks the macroblock decoded in this slice and stores what neighbours read before its residual.
-    private void Commit(Macroblock mb)
-    {
-        int a = mb.Address;
-        _state.SliceId[a] = SliceId;
-        _state.Kind[a] = mb.Kind;
-        if (mb.Kind != MacroblockKind.I4x4)
-        {
-            _state.Intra4x4Mode.AsSpan(a * 16, 16).Fill(2);
-        }
-    }
+    private void Commit(Macroblock mb) => _state.MarkDecoded(mb.Address, SliceId, mb.Kind);
 
     private void ReadIntra4x4Modes(RbspReader r, Macroblock mb)
     {
@@ -327,7 +304,7 @@ internal sealed class MacroblockLayerReader
         if (i16)
         {
             Array.Clear(mb.LumaDc);
-            int n = CavlcResidualReader.Read(r, LumaNc(a, 0, totals), 16, levels);
+            int n = CavlcResidualReader.Read(r, CoeffTokenContext.Luma(_state, SliceId, a, 0, totals), 16, levels);
             if (n > 0)
             {
                 for (int k = 0; k < 16; k++)
@@ -347,7 +324,7 @@ internal sealed class MacroblockLayerReader
             }
 
             int raster = BlockIndexToRaster(blk);
-            int nC = LumaNc(a, raster, totals);
+            int nC = CoeffTokenContext.Luma(_state, SliceId, a, raster, totals);
             int max = i16 ? 15 : 16;
             int n = CavlcResidualReader.Read(r, nC, max, levels);
             totals[raster] = (byte)n;
@@ -387,7 +364,7 @@ internal sealed class MacroblockLayerReader
                 for (int blk = 0; blk < 4; blk++)
                 {
                     int slot = 16 + (c * 4) + blk;
-                    int n = CavlcResidualReader.Read(r, ChromaNc(a, c, blk, totals), 15, levels);
+                    int n = CavlcResidualReader.Read(r, CoeffTokenContext.Chroma(_state, SliceId, a, c, blk, totals), 15, levels);
                     totals[slot - 0] = (byte)n;
                     if (n > 0)
                     {
@@ -406,60 +383,4 @@ internal sealed class MacroblockLayerReader
     }
 
     private static int ZigZag(int k) => Macroblock.ZigZag[k];
-
-    // nC for a luma block (clause 9.2.1): average of the left and upper blocks' TotalCoeff.
-    private int LumaNc(int addr, int raster, ReadOnlySpan<byte> totals)
-    {
-        int bx = raster & 3, by = raster >> 2;
-        int w = _state.WidthInMbs;
-        int nA = -1, nB = -1;
-        if (bx > 0)
-        {
-            nA = totals[raster - 1];
-        }
-        else if (addr % w > 0 && _state.Available(addr - 1, SliceId))
-        {
-            nA = _state.TotalCoeff[((addr - 1) * PictureState.CoeffSlots) + raster + 3];
-        }
-
-        if (by > 0)
-        {
-            nB = totals[raster - 4];
-        }
-        else if (addr >= w && _state.Available(addr - w, SliceId))
-        {
-            nB = _state.TotalCoeff[((addr - w) * PictureState.CoeffSlots) + raster + 12];
-        }
-
-        return Combine(nA, nB);
-    }
-
-    private int ChromaNc(int addr, int c, int blk, ReadOnlySpan<byte> totals)
-    {
-        int bx = blk & 1, by = blk >> 1;
-        int w = _state.WidthInMbs;
-        int baseSlot = 16 + (c * 4);
-        int nA = -1, nB = -1;
-        if (bx > 0)
-        {
-            nA = totals[baseSlot + blk - 1];
-        }
-        else if (addr % w > 0 && _state.Available(addr - 1, SliceId))
-        {
-            nA = _state.TotalCoeff[((addr - 1) * PictureState.CoeffSlots) + baseSlot + blk + 1];
-        }
-
-        if (by > 0)
-        {
-            nB = totals[baseSlot + blk - 2];
-        }
-        else if (addr >= w && _state.Available(addr - w, SliceId))
-        {
-            nB = _state.TotalCoeff[((addr - w) * PictureState.CoeffSlots) + baseSlot + blk + 2];
-        }
-
-        return Combine(nA, nB);
-    }
-
-    private static int Combine(int nA, int nB) => nA >= 0 && nB >= 0 ? (nA + nB + 1) >> 1 : nA >= 0 ? nA : nB >= 0 ? nB : 0;
 }

@@ -12,6 +12,12 @@ public enum NalUnitType
     /// <summary>Coded slice data partition A (extended profile; rejected).</summary>
     SliceDataPartitionA = 2,
 
+    /// <summary>Coded slice data partition B (extended profile; rejected).</summary>
+    SliceDataPartitionB = 3,
+
+    /// <summary>Coded slice data partition C (extended profile; rejected).</summary>
+    SliceDataPartitionC = 4,
+
     /// <summary>Coded slice of an IDR picture.</summary>
     IdrSlice = 5,
 

@@ -61,6 +61,22 @@ internal sealed class PictureState
 
     public void Reset() => Array.Fill(SliceId, -1);
 
+    /// <summary>
+    /// Records that slice <paramref name="sliceId"/> decodes macroblock <paramref name="addr"/> of kind
+    /// <paramref name="kind"/>, as the parser and the encoder's writer both do before its residual. A macroblock
+    /// that is not Intra_4x4 counts as DC (mode 2) when a neighbour predicts its Intra4x4PredMode (8.3.1.1);
+    /// an Intra_4x4 one gets its modes written as they are known.
+    /// </summary>
+    public void MarkDecoded(int addr, int sliceId, MacroblockKind kind)
+    {
+        SliceId[addr] = sliceId;
+        Kind[addr] = kind;
+        if (kind != MacroblockKind.I4x4)
+        {
+            Intra4x4Mode.AsSpan(addr * 16, 16).Fill(2);
+        }
+    }
+
     /// <summary>Whether macroblock <paramref name="addr"/> is available to one in slice <paramref name="slice"/>.</summary>
     public bool Available(int addr, int slice) => addr >= 0 && SliceId[addr] == slice;
 

@@ -16,6 +16,7 @@ public sealed class AnnexBReader
     private long _bufferOffset;
     private bool _eof;
     private bool _needStartCode = true;
+    private bool _sawStartCode;
     private byte[] _rbsp = new byte[1 << 16];
 
     /// <summary>Reads NAL units from <paramref name="stream"/>.</summary>
@@ -36,6 +37,10 @@ public sealed class AnnexBReader
     /// Reads the next NAL unit: its payload (header byte included, emulation prevention removed)
     /// stays valid until the next call. Returns false at the end of the stream.
     /// </summary>
+    /// <exception cref="AvcFormatException">
+    /// A unit is longer than <see cref="MaxNalUnitBytes"/>, the stream has bytes but no start code, or it ends
+    /// right after a start code (cut before the unit the code announces).
+    /// </exception>
     public bool TryRead(out ReadOnlySpan<byte> nalUnit)
     {
         nalUnit = default;
@@ -46,7 +51,7 @@ public sealed class AnnexBReader
                 // Skip zero_bytes (and any garbage) up to and including the next start code prefix.
                 while (true)
                 {
-                    int sc = FindStartCode(_begin);
+                    int sc = AnnexBStartCodes.IndexOfStartCode(_buffer.AsSpan(0, _end), _begin);
                     if (sc >= 0)
                     {
                         _begin = sc + 3;
@@ -56,14 +61,22 @@ public sealed class AnnexBReader
                     _begin = Math.Max(_begin, _end - 2);
                     if (!Fill())
                     {
+                        long length = _bufferOffset + _end;
+                        if (!_sawStartCode && length > 0)
+                        {
+                            // Bytes but no unit: not a byte stream, or one cut before its first NAL unit began.
+                            throw new AvcFormatException($"no start code (00 00 01) in the stream's {length} bytes: no NAL unit to decode", length);
+                        }
+
                         return false;
                     }
                 }
 
                 _needStartCode = false;
+                _sawStartCode = true;
             }
 
-            int next = FindNalEnd(_begin);
+            int next = AnnexBStartCodes.IndexOfNalEnd(_buffer.AsSpan(0, _end), _begin);
             if (next < 0 && !_eof)
             {
                 if (_end - _begin > MaxNalUnitBytes)
@@ -88,7 +101,12 @@ public sealed class AnnexBReader
             _needStartCode = true;
             if (trimmed == start)
             {
-                continue;
+                if (next < 0)
+                {
+                    throw new AvcFormatException(AnnexBStartCodes.EndsAfterStartCode, NalOffset);
+                }
+
+                continue; // an empty unit between two start codes carries nothing
             }
 
             if (trimmed - start > MaxNalUnitBytes)
@@ -131,39 +149,6 @@ public sealed class AnnexBReader
 
         int n = RemoveEmulationPrevention(nal, _rbsp);
         return _rbsp.AsSpan(0, n);
-    }
-
-    // Position of the next 00 00 00 or 00 00 01 at or after from (the end of the current NAL unit).
-    private int FindNalEnd(int from)
-    {
-        for (int i = from; i + 2 < _end; i++)
-        {
-            if (_buffer[i + 2] > 1)
-            {
-                i += 2;
-                continue;
-            }
-
-            if (_buffer[i] == 0 && _buffer[i + 1] == 0 && _buffer[i + 2] <= 1)
-            {
-                return i;
-            }
-        }
-
-        return -1;
-    }
-
-    private int FindStartCode(int from)
-    {
-        for (int i = from; i + 2 < _end; i++)
-        {
-            if (_buffer[i] == 0 && _buffer[i + 1] == 0 && _buffer[i + 2] == 1)
-            {
-                return i;
-            }
-        }
-
-        return -1;
     }
 
     private bool Fill()

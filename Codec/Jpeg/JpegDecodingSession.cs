@@ -32,35 +32,22 @@ internal sealed class JpegDecodingSession
     /// <summary>Reads DQT and DHT segments from a tables-only (or full) stream, up to its first scan.</summary>
     public void LoadTables(ReadOnlySpan<byte> data)
     {
-        int pos = ExpectSoi(data, "tables stream");
-        while (true)
+        var walker = new JpegMarkerWalker(data, "tables stream");
+        while (walker.TryFindMarker(out int m, out byte marker) && marker is not (JpegMarkers.Eoi or JpegMarkers.Sos))
         {
-            int m = JpegMarkers.FindNext(data, pos);
-            if (m < 0)
-            {
-                return;
-            }
-
-            byte marker = data[m + 1];
-            pos = m + 2;
-            if (marker is JpegMarkers.Eoi or JpegMarkers.Sos)
-            {
-                return;
-            }
-
             if (marker is JpegMarkers.Soi or JpegMarkers.Tem or (>= JpegMarkers.Rst0 and <= JpegMarkers.Rst7))
             {
                 continue;
             }
 
-            ReadOnlySpan<byte> segment = Segment(data, m, out pos);
+            JpegMarkerSegment segment = walker.ReadSegment(m);
             if (marker == JpegMarkers.Dqt)
             {
-                ParseDqt(segment, m + 4);
+                ParseDqt(segment.Body, segment.BodyOffset);
             }
             else if (marker == JpegMarkers.Dht)
             {
-                ParseDht(segment, m + 4);
+                ParseDht(segment.Body, segment.BodyOffset);
             }
         }
     }
@@ -68,11 +55,10 @@ internal sealed class JpegDecodingSession
     /// <summary>Decodes the stream's frame and all its scans.</summary>
     public void Run(ReadOnlySpan<byte> data)
     {
-        int pos = ExpectSoi(data, "stream");
+        var walker = new JpegMarkerWalker(data);
         while (true)
         {
-            int m = JpegMarkers.FindNext(data, pos);
-            if (m < 0)
+            if (!walker.TryFindMarker(out int m, out byte marker))
             {
                 if (Frame == null || ScanCount == 0 || !Tolerant)
                 {
@@ -82,8 +68,6 @@ internal sealed class JpegDecodingSession
                 return;
             }
 
-            byte marker = data[m + 1];
-            pos = m + 2;
             switch (marker)
             {
                 case JpegMarkers.Eoi:
@@ -100,12 +84,13 @@ internal sealed class JpegDecodingSession
                     continue; // Stray parameterless markers: libjpeg ignores them too.
             }
 
-            ReadOnlySpan<byte> segment = Segment(data, m, out pos);
-            long at = m + 4;
+            JpegMarkerSegment found = walker.ReadSegment(m);
+            ReadOnlySpan<byte> segment = found.Body;
+            long at = found.BodyOffset;
             switch (marker)
             {
                 case JpegMarkers.Sof0 or JpegMarkers.Sof1 or JpegMarkers.Sof2:
-                    ParseSof(segment, at, marker == JpegMarkers.Sof2, data.Length - pos);
+                    ParseSof(segment, at, marker == JpegMarkers.Sof2, data.Length - walker.Position);
                     break;
                 case JpegMarkers.Dac:
                     throw new JpegFormatException("arithmetic coding is not supported (DAC marker)", m);
@@ -127,7 +112,7 @@ internal sealed class JpegDecodingSession
                     break;
                 case JpegMarkers.Sos:
                     ScanHeader scan = ParseSos(segment, at);
-                    pos = new ScanDecoder(this, scan, ScanCount).Decode(data, pos);
+                    walker.Position = new ScanDecoder(this, scan, ScanCount).Decode(data, walker.Position);
                     ScanCount++;
                     break;
                 case JpegMarkers.Dnl:
@@ -230,39 +215,6 @@ internal sealed class JpegDecodingSession
         >= 0xC5 and <= 0xC7 => $"hierarchical JPEG (SOF{sof - 0xC0}) is not supported",
         _ => $"arithmetic-coded JPEG (SOF{sof - 0xC0}) is not supported",
     };
-
-    private static int ExpectSoi(ReadOnlySpan<byte> data, string what)
-    {
-        if (data.Length < 2 || data[0] != 0xFF || data[1] != JpegMarkers.Soi)
-        {
-            throw new JpegFormatException($"{what} does not start with the SOI marker FFD8: not a JPEG", 0);
-        }
-
-        return 2;
-    }
-
-    /// <summary>The payload of the segment whose marker is at <paramref name="markerAt"/> (after the 2 length bytes).</summary>
-    private static ReadOnlySpan<byte> Segment(ReadOnlySpan<byte> data, int markerAt, out int next)
-    {
-        if (markerAt + 4 > data.Length)
-        {
-            throw new JpegFormatException($"{JpegMarkers.Name(data[markerAt + 1])} segment is cut off by the end of the data", markerAt);
-        }
-
-        int length = BinaryPrimitives.ReadUInt16BigEndian(data[(markerAt + 2)..]);
-        if (length < 2)
-        {
-            throw new JpegFormatException($"{JpegMarkers.Name(data[markerAt + 1])} segment length {length} is less than 2", markerAt + 2);
-        }
-
-        next = markerAt + 2 + length;
-        if (next > data.Length)
-        {
-            throw new JpegFormatException($"{JpegMarkers.Name(data[markerAt + 1])} segment of {length} bytes runs past the end of the data", markerAt + 2);
-        }
-
-        return data.Slice(markerAt + 4, length - 2);
-    }
 
     private void ParseDqt(ReadOnlySpan<byte> s, long at)
     {

@@ -168,7 +168,7 @@ public sealed class JpegEncoder
             _scan.EncodeDirect(pixels, channels, layout, Options.RestartInterval, _standardCodes);
         }
 
-        _output.WriteMarker(JpegMarkerWriter.Eoi);
+        _output.WriteMarker(JpegMarkers.Eoi);
         return _output.Written;
     }
 
@@ -184,7 +184,7 @@ public sealed class JpegEncoder
     private void WriteHeaders(JpegFrameLayout layout, HuffmanTableSpec[] huffman)
     {
         bool tables = Options.StreamKind == JpegStreamKind.Full;
-        _output.WriteMarker(JpegMarkerWriter.Soi);
+        _output.WriteMarker(JpegMarkers.Soi);
         JpegMarkerWriter.WriteJfif(_output);
         bool color = layout.ComponentCount == 3;
         if (tables)
@@ -217,7 +217,7 @@ public sealed class JpegEncoder
 
     private void WriteTablesOnly()
     {
-        _output.WriteMarker(JpegMarkerWriter.Soi);
+        _output.WriteMarker(JpegMarkers.Soi);
         JpegMarkerWriter.WriteQuantTable(_output, 0, _lumaTable);
         JpegMarkerWriter.WriteQuantTable(_output, 1, _chromaTable);
         for (int slot = 0; slot < 2; slot++)
@@ -226,7 +226,7 @@ public sealed class JpegEncoder
             JpegMarkerWriter.WriteHuffmanTable(_output, true, slot, _standardSpecs[(2 * slot) + 1]);
         }
 
-        _output.WriteMarker(JpegMarkerWriter.Eoi);
+        _output.WriteMarker(JpegMarkers.Eoi);
     }
 
     /// <summary>IJG quality scaling; without <see cref="JpegEncoderOptions.ForceBaseline"/> entries may reach 32767 (jcparam.c).</summary>

@@ -6,13 +6,10 @@ namespace JpegLm.Codec.Jpeg;
 /// </summary>
 internal static class JpegMarkerWriter
 {
-    public const byte Soi = 0xD8, Eoi = 0xD9, App0 = 0xE0, Dqt = 0xDB, Sof0 = 0xC0, Sof1 = 0xC1;
-    public const byte Dht = 0xC4, Dri = 0xDD, Sos = 0xDA, Rst0 = 0xD0;
-
     /// <summary>JFIF APP0 (T.871): version 1.01, no units, 1:1 pixel aspect, no thumbnail.</summary>
     public static void WriteJfif(JpegOutputBuffer o)
     {
-        o.WriteMarker(App0);
+        o.WriteMarker(JpegMarkers.App0);
         o.WriteUInt16(16);
         o.Write("JFIF\0"u8);
         o.WriteByte(1);
@@ -28,7 +25,7 @@ internal static class JpegMarkerWriter
     public static void WriteQuantTable(JpegOutputBuffer o, int id, ReadOnlySpan<ushort> natural)
     {
         bool wide = IsWide(natural);
-        o.WriteMarker(Dqt);
+        o.WriteMarker(JpegMarkers.Dqt);
         o.WriteUInt16(2 + 1 + (wide ? 128 : 64));
         o.WriteByte((byte)((wide ? 0x10 : 0) | id));
         ReadOnlySpan<byte> zigZag = JpegTables.ZigZag;
@@ -66,7 +63,7 @@ internal static class JpegMarkerWriter
     /// </summary>
     public static void WriteFrameHeader(JpegOutputBuffer o, JpegFrameLayout layout, bool extended)
     {
-        o.WriteMarker(extended ? Sof1 : Sof0);
+        o.WriteMarker(extended ? JpegMarkers.Sof1 : JpegMarkers.Sof0);
         o.WriteUInt16(8 + (3 * layout.ComponentCount));
         o.WriteByte(8);
         o.WriteUInt16(layout.Height);
@@ -83,7 +80,7 @@ internal static class JpegMarkerWriter
     /// <summary>DHT with one table; <paramref name="ac"/> selects class 1.</summary>
     public static void WriteHuffmanTable(JpegOutputBuffer o, bool ac, int id, HuffmanTableSpec spec)
     {
-        o.WriteMarker(Dht);
+        o.WriteMarker(JpegMarkers.Dht);
         o.WriteUInt16(2 + 1 + 16 + spec.Values.Length);
         o.WriteByte((byte)((ac ? 0x10 : 0) | id));
         o.Write(spec.Bits);
@@ -93,7 +90,7 @@ internal static class JpegMarkerWriter
     /// <summary>DRI: restart interval in MCUs.</summary>
     public static void WriteRestartInterval(JpegOutputBuffer o, int interval)
     {
-        o.WriteMarker(Dri);
+        o.WriteMarker(JpegMarkers.Dri);
         o.WriteUInt16(4);
         o.WriteUInt16(interval);
     }
@@ -101,7 +98,7 @@ internal static class JpegMarkerWriter
     /// <summary>SOS for one interleaved scan of all components, full spectral range (baseline).</summary>
     public static void WriteScanHeader(JpegOutputBuffer o, int componentCount)
     {
-        o.WriteMarker(Sos);
+        o.WriteMarker(JpegMarkers.Sos);
         o.WriteUInt16(6 + (2 * componentCount));
         o.WriteByte((byte)componentCount);
         for (int c = 0; c < componentCount; c++)

@@ -7,6 +7,7 @@ internal static class JpegMarkers
     public const byte Sof1 = 0xC1;
     public const byte Sof2 = 0xC2;
     public const byte Dht = 0xC4;
+    public const byte Jpg = 0xC8;
     public const byte Dac = 0xCC;
     public const byte Rst0 = 0xD0;
     public const byte Rst7 = 0xD7;
@@ -18,12 +19,16 @@ internal static class JpegMarkers
     public const byte Dri = 0xDD;
     public const byte App0 = 0xE0;
     public const byte App14 = 0xEE;
+    public const byte Com = 0xFE;
     public const byte Tem = 0x01;
 
     /// <summary>True for the start-of-frame markers of every coding process (C0..CF except DHT, JPG, DAC).</summary>
-    public static bool IsStartOfFrame(byte m) => m is >= 0xC0 and <= 0xCF and not (Dht or 0xC8 or Dac);
+    public static bool IsStartOfFrame(byte m) => m is >= 0xC0 and <= 0xCF and not (Dht or Jpg or Dac);
 
-    /// <summary>A readable name for messages.</summary>
+    /// <summary>
+    /// The marker's name in T.81 Table B.1 (SOI, APP0, DQT, SOF0, DHT, DRI, SOS, RST3, EOI, …), or 0xFFnn for
+    /// reserved codes: the one table behind error messages and <see cref="JpegSegment.Name"/>.
+    /// </summary>
     public static string Name(byte m) => m switch
     {
         >= Rst0 and <= Rst7 => $"RST{m - Rst0}",
@@ -32,11 +37,15 @@ internal static class JpegMarkers
         Sos => "SOS",
         Dqt => "DQT",
         Dht => "DHT",
+        Dac => "DAC",
         Dri => "DRI",
         Dnl => "DNL",
+        Jpg => "JPG",
+        Tem => "TEM",
+        Com => "COM",
         _ when IsStartOfFrame(m) => $"SOF{m - 0xC0}",
         >= 0xE0 and <= 0xEF => $"APP{m - 0xE0}",
-        0xFE => "COM",
+        >= 0xF0 and <= 0xFD => $"JPG{m - 0xF0}",
         _ => $"0xFF{m:X2}",
     };
 

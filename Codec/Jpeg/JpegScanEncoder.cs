@@ -302,7 +302,7 @@ internal sealed class JpegScanEncoder
             if (state.RestartsToGo == 0)
             {
                 _entropy.Flush();
-                _output.WriteMarker((byte)(JpegMarkerWriter.Rst0 + state.NextRestart));
+                _output.WriteMarker((byte)(JpegMarkers.Rst0 + state.NextRestart));
                 state.NextRestart = (state.NextRestart + 1) & 7;
                 state.LastDc0 = state.LastDc1 = state.LastDc2 = 0;
                 state.RestartsToGo = state.RestartInterval;

@@ -56,69 +56,28 @@ public sealed class JpegStreamHeaders
     public static JpegStreamHeaders Parse(ReadOnlySpan<byte> data)
     {
         var h = new JpegStreamHeaders();
-        if (data.Length < 2 || data[0] != 0xFF || data[1] != 0xD8)
-        {
-            throw new JpegFormatException("missing SOI", 0);
-        }
-
+        var walker = new JpegMarkerWalker(data);
         var frame = new List<(int Id, int H, int V, int Tq)>();
-        int pos = 2;
         while (true)
         {
-            if (pos >= data.Length || data[pos] != 0xFF)
+            JpegMarkerSegment segment = walker.Next("before the scan");
+            ReadOnlySpan<byte> body = segment.Body;
+            int at = segment.Offset, bodyAt = segment.BodyOffset;
+            switch (segment.Marker)
             {
-                throw new JpegFormatException("expected a marker", pos);
-            }
-
-            while (pos < data.Length && data[pos] == 0xFF)
-            {
-                pos++; // fill bytes (B.1.1.2)
-            }
-
-            if (pos >= data.Length)
-            {
-                throw new JpegFormatException("stream ends inside a marker", pos);
-            }
-
-            int marker = data[pos++];
-            int at = pos - 2;
-            if (marker == 0xD9)
-            {
-                h.EndOffset = pos;
-                return h;
-            }
-
-            if (marker is 0xD8 or (>= 0xD0 and <= 0xD7) or 0x01 or 0x00)
-            {
-                throw new JpegFormatException($"unexpected marker FF{marker:X2} before the scan", at);
-            }
-
-            if (pos + 2 > data.Length)
-            {
-                throw new JpegFormatException("truncated marker length", pos);
-            }
-
-            int length = (data[pos] << 8) | data[pos + 1];
-            if (length < 2 || pos + length > data.Length)
-            {
-                throw new JpegFormatException($"marker FF{marker:X2} length {length} runs past the end", pos);
-            }
-
-            ReadOnlySpan<byte> body = data.Slice(pos + 2, length - 2);
-            int bodyAt = pos + 2;
-            pos += length;
-            switch (marker)
-            {
-                case 0xC0 or 0xC1:
+                case JpegMarkers.Eoi:
+                    h.EndOffset = walker.Position;
+                    return h;
+                case JpegMarkers.Sof0 or JpegMarkers.Sof1:
                     ParseFrame(h, body, bodyAt, frame);
                     break;
-                case 0xC4:
+                case JpegMarkers.Dht:
                     ParseHuffman(h, body, bodyAt);
                     break;
-                case 0xDB:
+                case JpegMarkers.Dqt:
                     ParseQuant(h, body, bodyAt);
                     break;
-                case 0xDD:
+                case JpegMarkers.Dri:
                     if (body.Length != 2)
                     {
                         throw new JpegFormatException("DRI length must be 4", at);
@@ -126,12 +85,12 @@ public sealed class JpegStreamHeaders
 
                     h.RestartInterval = (body[0] << 8) | body[1];
                     break;
-                case 0xDA:
+                case JpegMarkers.Sos:
                     ParseScan(h, body, bodyAt, frame);
-                    h.ScanDataOffset = pos;
+                    h.ScanDataOffset = walker.Position;
                     return h;
-                case >= 0xC2 and <= 0xCF:
-                    throw new JpegFormatException($"unsupported frame type FF{marker:X2} (only baseline/extended Huffman)", at);
+                case >= JpegMarkers.Sof2 and <= 0xCF:
+                    throw new JpegFormatException($"unsupported frame type {JpegMarkers.Name(segment.Marker)} (only baseline/extended Huffman)", at);
                 default:
                     break; // APPn, COM and others carry nothing the scan needs
             }

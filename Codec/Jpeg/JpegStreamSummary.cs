@@ -11,7 +11,7 @@ namespace JpegLm.Codec.Jpeg;
 public sealed record JpegSegment(byte Marker, long Offset, int Length, string Description)
 {
     /// <summary>The marker's name (SOI, APP0, DQT, SOF0, DHT, DRI, SOS, RST3, EOI, …).</summary>
-    public string Name => JpegStreamSummary.MarkerName(Marker);
+    public string Name => JpegMarkers.Name(Marker);
 }
 
 /// <summary>
@@ -70,84 +70,31 @@ public sealed class JpegStreamSummary
         return sb.ToString();
     }
 
-    /// <summary>The conventional name of a marker code.</summary>
-    public static string MarkerName(byte marker) => marker switch
-    {
-        0xD8 => "SOI",
-        0xD9 => "EOI",
-        0xDA => "SOS",
-        0xDB => "DQT",
-        0xC4 => "DHT",
-        0xCC => "DAC",
-        0xDD => "DRI",
-        0xDC => "DNL",
-        0xFE => "COM",
-        0x01 => "TEM",
-        >= 0xD0 and <= 0xD7 => "RST" + (marker - 0xD0).ToString(CultureInfo.InvariantCulture),
-        >= 0xE0 and <= 0xEF => "APP" + (marker - 0xE0).ToString(CultureInfo.InvariantCulture),
-        >= 0xC0 and <= 0xCF => "SOF" + (marker - 0xC0).ToString(CultureInfo.InvariantCulture),
-        _ => "0x" + marker.ToString("X2", CultureInfo.InvariantCulture),
-    };
+    /// <summary>The conventional name of a marker code (T.81 Table B.1), or 0xFFnn for a reserved code.</summary>
+    public static string MarkerName(byte marker) => JpegMarkers.Name(marker);
 
     private void Walk(ReadOnlySpan<byte> jpeg)
     {
-        if (jpeg.Length < 2 || jpeg[0] != 0xFF || jpeg[1] != 0xD8)
-        {
-            throw new JpegFormatException("stream does not start with SOI", 0);
-        }
-
-        _segments.Add(new JpegSegment(0xD8, 0, 0, ""));
-        int pos = 2;
+        var walker = new JpegMarkerWalker(jpeg);
+        _segments.Add(new JpegSegment(JpegMarkers.Soi, 0, 0, ""));
         while (true)
         {
-            int start = pos;
-            if (pos >= jpeg.Length || jpeg[pos] != 0xFF)
+            JpegMarkerSegment segment = walker.Next("between segments");
+            if (segment.Marker == JpegMarkers.Eoi)
             {
-                throw new JpegFormatException("expected a marker", pos);
-            }
-
-            while (pos < jpeg.Length && jpeg[pos] == 0xFF)
-            {
-                pos++; // fill bytes (B.1.1.2)
-            }
-
-            if (pos >= jpeg.Length)
-            {
-                throw new JpegFormatException("stream ends inside a marker", pos);
-            }
-
-            byte marker = jpeg[pos++];
-            if (marker == 0xD9)
-            {
-                _segments.Add(new JpegSegment(marker, start, 0, ""));
+                _segments.Add(new JpegSegment(segment.Marker, segment.Offset, 0, ""));
                 return;
             }
 
-            if (marker is 0x01 or (>= 0xD0 and <= 0xD7) or 0x00 or 0xD8)
+            string description = Describe(segment.Marker, segment.Body, segment.BodyOffset);
+            if (segment.Marker == JpegMarkers.Sos)
             {
-                throw new JpegFormatException($"unexpected {MarkerName(marker)} between segments", start);
+                int pos = walker.Position;
+                description += " " + WalkEntropyCodedData(jpeg, ref pos, segment.Body);
+                walker.Position = pos;
             }
 
-            if (pos + 2 > jpeg.Length)
-            {
-                throw new JpegFormatException($"{MarkerName(marker)} segment length is missing", pos);
-            }
-
-            int length = (jpeg[pos] << 8) | jpeg[pos + 1];
-            if (length < 2 || pos + length > jpeg.Length)
-            {
-                throw new JpegFormatException($"{MarkerName(marker)} segment length {length} runs past the end of the stream", pos);
-            }
-
-            ReadOnlySpan<byte> body = jpeg.Slice(pos + 2, length - 2);
-            string description = Describe(marker, body, pos + 2);
-            pos += length;
-            if (marker == 0xDA)
-            {
-                description += " " + WalkEntropyCodedData(jpeg, ref pos, body);
-            }
-
-            _segments.Add(new JpegSegment(marker, start, length, description));
+            _segments.Add(new JpegSegment(segment.Marker, segment.Offset, segment.Length, description));
         }
     }
 

@@ -1,5 +1,6 @@
 using JpegLm.Codec.Avc;
 using JpegLm.Codec.Avc.Encoder;
+using JpegLm.Codec.Bitstream;
 using JpegLm.Codec.Imaging;
 
 namespace JpegLm.Codec.Tokens;
@@ -108,21 +109,7 @@ public sealed class AvcProfile : CodecProfile
     /// <summary>Length of the leading SPS/PPS/AUD/SEI NAL units of an Annex B stream (up to its first slice NAL).</summary>
     public static int ParameterSetsLength(ReadOnlySpan<byte> stream)
     {
-        for (int i = 0; i + 3 < stream.Length; i++)
-        {
-            if (stream[i] == 0 && stream[i + 1] == 0 && stream[i + 2] == 1)
-            {
-                int type = stream[i + 3] & 0x1F;
-                if (type is 1 or 5)
-                {
-                    int start = i > 0 && stream[i - 1] == 0 ? i - 1 : i;
-                    return start;
-                }
-
-                i += 2;
-            }
-        }
-
-        return stream.Length;
+        int slice = AnnexBStartCodes.IndexOfSlice(stream, 0, firstInPicture: false);
+        return slice < 0 ? stream.Length : slice;
     }
 }

@@ -107,14 +107,14 @@ internal static class CavlcResidualWriter
 
     private static void WriteCoeffToken(RbspWriter w, int nC, int total, int trailingOnes)
     {
-        if (nC >= 8)
+        int t = CoeffTokenContext.Table(nC);
+        if (t == CoeffTokenContext.FixedLengthTable)
         {
             // 6-bit fixed-length code: TotalCoeff - 1 and TrailingOnes, or 000011 for no coefficients.
             w.WriteBits(total == 0 ? 3u : (uint)(((total - 1) << 2) | trailingOnes), 6);
             return;
         }
 
-        int t = nC < 0 ? 3 : nC < 2 ? 0 : nC < 4 ? 1 : 2;
         int symbol = (total * 4) + trailingOnes;
         w.WriteBits(CoeffToken[t].Code[symbol], CoeffToken[t].Length[symbol]);
     }

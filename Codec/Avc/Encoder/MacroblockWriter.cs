@@ -10,23 +10,6 @@ namespace JpegLm.Codec.Avc.Encoder;
 /// </summary>
 internal sealed class MacroblockWriter
 {
-    // Table 9-4 (chroma_format_idc 1): coded_block_pattern to codeNum, built from the codeNum-ordered
-    // Intra_4x4 and Inter columns.
-    private static readonly byte[] CbpByCodeIntra =
-    [
-        47, 31, 15, 0, 23, 27, 29, 30, 7, 11, 13, 14, 39, 43, 45, 46, 16, 3, 5, 10, 12, 19, 21, 26,
-        28, 35, 37, 42, 44, 1, 2, 4, 8, 17, 18, 20, 24, 6, 9, 22, 25, 32, 33, 34, 36, 40, 38, 41,
-    ];
-
-    private static readonly byte[] CbpByCodeInter =
-    [
-        0, 16, 1, 2, 4, 8, 32, 3, 5, 10, 12, 15, 47, 7, 11, 13, 14, 6, 9, 31, 35, 37, 42, 44,
-        33, 34, 36, 40, 39, 43, 45, 46, 17, 18, 20, 24, 19, 21, 26, 28, 23, 27, 29, 30, 22, 25, 38, 41,
-    ];
-
-    private static readonly byte[] CodeByCbpIntra = Invert(CbpByCodeIntra);
-    private static readonly byte[] CodeByCbpInter = Invert(CbpByCodeInter);
-
     private readonly PictureState _state;
     private readonly int[] _scan = new int[16];
 
@@ -42,14 +25,9 @@ internal sealed class MacroblockWriter
     public void Commit(Macroblock mb)
     {
         int a = mb.Address;
-        _state.SliceId[a] = SliceId;
-        _state.Kind[a] = mb.Kind;
+        _state.MarkDecoded(a, SliceId, mb.Kind);
         _state.QpY[a] = (byte)mb.QpY;
-        if (mb.Kind != MacroblockKind.I4x4)
-        {
-            _state.Intra4x4Mode.AsSpan(a * 16, 16).Fill(2);
-        }
-        else
+        if (mb.Kind == MacroblockKind.I4x4)
         {
             for (int i = 0; i < 16; i++)
             {
@@ -113,7 +91,7 @@ internal sealed class MacroblockWriter
 
         if (mb.Kind != MacroblockKind.I16x16)
         {
-            w.WriteUe(mb.Kind == MacroblockKind.I4x4 ? CodeByCbpIntra[cbp] : CodeByCbpInter[cbp]);
+            w.WriteUe(CodedBlockPatternMapping.ToCodeNum(cbp, mb.Kind == MacroblockKind.I4x4));
         }
 
         if (cbp != 0 || mb.Kind == MacroblockKind.I16x16)
@@ -199,7 +177,7 @@ internal sealed class MacroblockWriter
                 scan[k] = mb.LumaDc[Macroblock.ZigZag[k]];
             }
 
-            CavlcResidualWriter.Write(w, LumaNc(a, 0, totals), scan, 16);
+            CavlcResidualWriter.Write(w, CoeffTokenContext.Luma(_state, SliceId, a, 0, totals), scan, 16);
         }
 
         for (int blk = 0; blk < 16; blk++)
@@ -210,7 +188,7 @@ internal sealed class MacroblockWriter
             }
 
             int raster = MacroblockLayerReader.BlockIndexToRaster(blk);
-            int nC = LumaNc(a, raster, totals);
+            int nC = CoeffTokenContext.Luma(_state, SliceId, a, raster, totals);
             ReadOnlySpan<int> levels = mb.Luma.AsSpan(raster * 16, 16);
             int first = i16 ? 1 : 0;
             for (int k = first; k < 16; k++)
@@ -241,44 +219,9 @@ internal sealed class MacroblockWriter
                         scan[k - 1] = levels[Macroblock.ZigZag[k]];
                     }
 
-                    totals[16 + (c * 4) + b] = (byte)CavlcResidualWriter.Write(w, ChromaNc(a, c, b, totals), scan, 15);
+                    totals[16 + (c * 4) + b] = (byte)CavlcResidualWriter.Write(w, CoeffTokenContext.Chroma(_state, SliceId, a, c, b, totals), scan, 15);
                 }
             }
         }
-    }
-
-    // nC of a luma block (9.2.1): the rounded mean of the left and upper blocks' TotalCoeff.
-    private int LumaNc(int addr, int raster, ReadOnlySpan<byte> totals)
-    {
-        int bx = raster & 3, by = raster >> 2, w = _state.WidthInMbs;
-        int nA = bx > 0 ? totals[raster - 1]
-            : addr % w > 0 && _state.Available(addr - 1, SliceId) ? _state.TotalCoeff[((addr - 1) * PictureState.CoeffSlots) + raster + 3] : -1;
-        int nB = by > 0 ? totals[raster - 4]
-            : addr >= w && _state.Available(addr - w, SliceId) ? _state.TotalCoeff[((addr - w) * PictureState.CoeffSlots) + raster + 12] : -1;
-        return Combine(nA, nB);
-    }
-
-    private int ChromaNc(int addr, int c, int blk, ReadOnlySpan<byte> totals)
-    {
-        int bx = blk & 1, by = blk >> 1, w = _state.WidthInMbs;
-        int slot = 16 + (c * 4);
-        int nA = bx > 0 ? totals[slot + blk - 1]
-            : addr % w > 0 && _state.Available(addr - 1, SliceId) ? _state.TotalCoeff[((addr - 1) * PictureState.CoeffSlots) + slot + blk + 1] : -1;
-        int nB = by > 0 ? totals[slot + blk - 2]
-            : addr >= w && _state.Available(addr - w, SliceId) ? _state.TotalCoeff[((addr - w) * PictureState.CoeffSlots) + slot + blk + 2] : -1;
-        return Combine(nA, nB);
-    }
-
-    private static int Combine(int nA, int nB) => nA >= 0 && nB >= 0 ? (nA + nB + 1) >> 1 : nA >= 0 ? nA : nB >= 0 ? nB : 0;
-
-    private static byte[] Invert(byte[] cbpByCode)
-    {
-        var t = new byte[48];
-        for (int code = 0; code < cbpByCode.Length; code++)
-        {
-            t[cbpByCode[code]] = (byte)code;
-        }
-
-        return t;
     }
 }

@@ -56,7 +56,7 @@ public partial struct AvcStreamState
     {
         _slot = slot;
         _maxCoeff = maxCoeff;
-        byte table = (byte)(nC < 0 ? 3 : nC < 2 ? 0 : nC < 4 ? 1 : nC < 8 ? 2 : 4);
+        byte table = (byte)CoeffTokenContext.Table(nC);
         ExpectTrie(CoeffToken, table, maxCoeff);
     }
 
@@ -199,18 +199,8 @@ public partial struct AvcStreamState
         NextBlock();
     }
 
-    // nC of a luma block (9.2.1): the blocks to its left and above count only inside the macroblock.
-    private readonly int LumaNc(int raster)
-    {
-        int bx = raster & 3, by = raster >> 2;
-        return Combine(bx > 0 ? _totals[raster - 1] : -1, by > 0 ? _totals[raster - 4] : -1);
-    }
+    // nC (9.2.1) without a picture: the slice's one macroblock has no neighbours in its own slice.
+    private readonly int LumaNc(int raster) => CoeffTokenContext.Luma(null, 0, 0, raster, _totals);
 
-    private readonly int ChromaNc(int c, int blk)
-    {
-        int bx = blk & 1, by = blk >> 1, baseSlot = 16 + (c * 4);
-        return Combine(bx > 0 ? _totals[baseSlot + blk - 1] : -1, by > 0 ? _totals[baseSlot + blk - 2] : -1);
-    }
-
-    private static int Combine(int nA, int nB) => nA >= 0 && nB >= 0 ? (nA + nB + 1) >> 1 : nA >= 0 ? nA : nB >= 0 ? nB : 0;
+    private readonly int ChromaNc(int c, int blk) => CoeffTokenContext.Chroma(null, 0, 0, c, blk, _totals);
 }

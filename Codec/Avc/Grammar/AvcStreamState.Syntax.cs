@@ -14,19 +14,6 @@ public partial struct AvcStreamState
 
     private const byte KindI4 = 1, KindI16 = 2, KindP16 = 3;
 
-    // Table 9-4: coded_block_pattern of each code number, Intra_4x4 and Inter columns (chroma_format_idc 1).
-    private static readonly byte[] CbpIntra =
-    [
-        47, 31, 15, 0, 23, 27, 29, 30, 7, 11, 13, 14, 39, 43, 45, 46, 16, 3, 5, 10, 12, 19, 21, 26,
-        28, 35, 37, 42, 44, 1, 2, 4, 8, 17, 18, 20, 24, 6, 9, 22, 25, 32, 33, 34, 36, 40, 38, 41,
-    ];
-
-    private static readonly byte[] CbpInter =
-    [
-        0, 16, 1, 2, 4, 8, 32, 3, 5, 10, 12, 15, 47, 7, 11, 13, 14, 6, 9, 31, 35, 37, 42, 44,
-        33, 34, 36, 40, 39, 43, 45, 46, 17, 18, 20, 24, 19, 21, 26, 28, 23, 27, 29, 30, 22, 25, 38, 41,
-    ];
-
     private static readonly ulong IntraMbTypes = I16DcTypes() | 1; // I slice numbering: I_NxN and DC-predicted I_16x16
 
 
@@ -149,7 +136,7 @@ public partial struct AvcStreamState
             case ChromaMode:
                 if (_kind == KindI4)
                 {
-                    ExpectUe(Cbp, 0, 47);
+                    ExpectUe(Cbp, 0, CodedBlockPatternMapping.MaxCodeNum);
                 }
                 else
                 {
@@ -164,10 +151,10 @@ public partial struct AvcStreamState
                 ExpectSe(MvdY, -_g.MvdVertical, _g.MvdVertical - 1);
                 break;
             case MvdY:
-                ExpectUe(Cbp, 0, 47);
+                ExpectUe(Cbp, 0, CodedBlockPatternMapping.MaxCodeNum);
                 break;
             case Cbp:
-                _cbp = _kind == KindI4 ? CbpIntra[v] : CbpInter[v];
+                _cbp = CodedBlockPatternMapping.FromCodeNum(v, _kind == KindI4);
                 if (_cbp != 0)
                 {
                     ExpectSe(QpDelta, -26, 25);

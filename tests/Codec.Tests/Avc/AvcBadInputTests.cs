@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using JpegLm.Codec.Avc;
 using JpegLm.TestSupport;
 
@@ -6,6 +7,11 @@ namespace JpegLm.Codec.Tests.Avc;
 /// <summary>Broken streams must end in <see cref="AvcFormatException"/> (or concealment), never another exception or a hang.</summary>
 public class AvcBadInputTests
 {
+    // Each fuzz case must be rejected or decoded within this. The streams are a few KB and decode in
+    // milliseconds; the bound is far above that because a starved test process on a busy build machine has
+    // been seen to stall a case for over 30 s, and only a hang (or a pathological slowdown) should fail it.
+    private static readonly TimeSpan CaseTimeLimit = TimeSpan.FromSeconds(120);
+
     private static string Stream(string file) => Path.Combine(AvcTestStreams.CommittedConformanceDir, file);
 
     private static int DecodeAll(byte[] data, AvcDecoderOptions? options = null)
@@ -20,11 +26,12 @@ public class AvcBadInputTests
     }
 
     [Fact]
-    public void Random_bytes_give_no_frames_or_a_typed_error()
+    public async Task Random_bytes_give_no_frames_or_a_typed_error()
     {
-        var rng = new Random(1234);
         for (int i = 0; i < 50; i++)
         {
+            int seed = 1234 + i;
+            var rng = new Random(seed);
             byte[] data = new byte[rng.Next(1, 4000)];
             rng.NextBytes(data);
             if (i % 2 == 0)
@@ -35,29 +42,42 @@ public class AvcBadInputTests
                 data[2 % data.Length] = 1;
             }
 
-            try
-            {
-                DecodeAll(data);
-            }
-            catch (AvcFormatException)
-            {
-            }
+            await RejectedOrDecodedInTime($"random bytes, seed {seed}", () => DecodeOrReject(data, new AvcDecoderOptions()));
         }
     }
 
     [Fact]
-    public void Truncated_stream_decodes_what_is_there_or_throws_typed()
+    public void Truncated_stream_is_reported_with_where_it_was_cut()
     {
         byte[] full = File.ReadAllBytes(Stream("SVA_BA2_D.264"));
-        foreach (int cut in new[] { 3, 10, 40, 500, 3000, full.Length - 7 })
+
+        // Cuts inside the first start code, right after it, inside the SPS, inside slices, and 7 bytes before
+        // the end (inside the last slice). A cut exactly between two pictures would leave a valid shorter stream.
+        foreach (int cut in new[] { 3, 4, 10, 40, 500, 3000, full.Length - 7 })
         {
+            byte[] data = full[..cut];
+            Exception? error = Record.Exception(() => DecodeAll(data));
+            if (error is not AvcFormatException e)
+            {
+                Assert.Fail($"cut at {cut}: {(error == null ? "decoded without reporting the truncation" : error.ToString())}");
+                return;
+            }
+
+            Assert.True(e.ByteOffset >= 0 && e.ByteOffset <= cut, $"cut at {cut}: the error is placed at {e.ByteOffset}: {e.Message}");
+
+            // Tolerant decoding conceals what it can, but must still report the damage.
+            var tolerant = new AvcDecoder(new AvcDecoderOptions { Tolerant = true });
             try
             {
-                DecodeAll(full[..cut]);
+                foreach (var unused in tolerant.Decode(new MemoryStream(data)))
+                {
+                }
+
+                Assert.True(tolerant.Errors.Count > 0, $"cut at {cut}: tolerant decoding reported nothing");
             }
-            catch (AvcFormatException e)
+            catch (AvcFormatException t)
             {
-                Assert.True(e.Frame >= 0 || e.ByteOffset >= 0, e.Message);
+                Assert.True(t.ByteOffset >= 0 && t.ByteOffset <= cut, $"cut at {cut} (tolerant): the error is placed at {t.ByteOffset}: {t.Message}");
             }
         }
     }
@@ -86,51 +106,35 @@ public class AvcBadInputTests
     }
 
     [Fact]
-    public void Mutated_streams_only_raise_typed_errors_and_tolerant_decoding_conceals()
+    public async Task Mutated_streams_only_raise_typed_errors_and_tolerant_decoding_conceals()
     {
         string[] files = ["SVA_BA2_D.264", "SVA_FM1_E.264", "BASQP1_Sony_C.jsv", "MR1_BT_A.h264"];
-        var rng = new Random(20261128);
         int typed = 0, concealed = 0;
         foreach (string f in files)
         {
             byte[] original = File.ReadAllBytes(Stream(f));
             for (int trial = 0; trial < 12; trial++)
             {
-                byte[] data = (byte[])original.Clone();
-                int flips = rng.Next(1, 6);
-                for (int k = 0; k < flips; k++)
-                {
-                    int pos = rng.Next(data.Length);
-                    data[pos] = (trial % 3) switch
-                    {
-                        0 => (byte)(data[pos] ^ (1 << rng.Next(8))),
-                        1 => (byte)rng.Next(256),
-                        _ => 0,
-                    };
-                }
-
-                try
-                {
-                    DecodeAll(data);
-                }
-                catch (AvcFormatException)
-                {
-                    typed++;
-                }
-
-                try
+                int seed = 20261128 + trial;
+                byte[] data = Mutate(original, seed, trial % 3);
+                string testCase = $"{f} mutation {trial % 3}, seed {seed}";
+                await RejectedOrDecodedInTime(testCase, () => typed += DecodeOrReject(data, new AvcDecoderOptions()) ? 0 : 1);
+                await RejectedOrDecodedInTime(testCase + " (tolerant)", () =>
                 {
                     var decoder = new AvcDecoder(new AvcDecoderOptions { Tolerant = true });
-                    foreach (var unused in decoder.Decode(new MemoryStream(data)))
+                    try
                     {
-                    }
+                        foreach (var unused in decoder.Decode(new MemoryStream(data)))
+                        {
+                        }
 
-                    concealed += decoder.Errors.Count;
-                }
-                catch (AvcFormatException)
-                {
-                    // Parameter-set damage stays fatal even when tolerant.
-                }
+                        concealed += decoder.Errors.Count;
+                    }
+                    catch (AvcFormatException)
+                    {
+                        // Parameter-set damage stays fatal even when tolerant.
+                    }
+                });
             }
         }
 
@@ -139,34 +143,69 @@ public class AvcBadInputTests
     }
 
     [SkippableFact]
-    public void Long_mutation_run_only_raises_typed_errors()
+    public async Task Long_mutation_run_only_raises_typed_errors()
     {
         string? count = Environment.GetEnvironmentVariable("JPEGLM_AVC_FUZZ");
         Skip.If(count is null, "set JPEGLM_AVC_FUZZ=N to run N extra mutations per committed stream");
-        var rng = new Random(7);
+        int trials = int.Parse(count!, System.Globalization.CultureInfo.InvariantCulture);
         foreach (var s in AvcTestStreams.ReadTsv(AvcTestStreams.CommittedConformanceDir))
         {
             byte[] original = File.ReadAllBytes(s.File);
-            for (int trial = 0; trial < int.Parse(count!, System.Globalization.CultureInfo.InvariantCulture); trial++)
+            for (int trial = 0; trial < trials; trial++)
             {
-                byte[] data = (byte[])original.Clone();
-                for (int k = rng.Next(1, 8); k > 0; k--)
-                {
-                    data[rng.Next(data.Length)] ^= (byte)(1 << rng.Next(8));
-                }
-
+                int seed = 7 + trial;
+                byte[] data = Mutate(original, seed, mode: 0);
                 foreach (bool tolerant in new[] { false, true })
                 {
-                    try
-                    {
-                        DecodeAll(data, new AvcDecoderOptions { Tolerant = tolerant });
-                    }
-                    catch (AvcFormatException)
-                    {
-                    }
+                    await RejectedOrDecodedInTime($"{Path.GetFileName(s.File)} seed {seed}{(tolerant ? " (tolerant)" : "")}", () => DecodeOrReject(data, new AvcDecoderOptions { Tolerant = tolerant }));
                 }
             }
         }
+    }
+
+    // Damages 1..5 bytes of a copy: mode 0 flips a bit, 1 writes a random byte, 2 writes a zero (which can
+    // make or break start codes). The seed alone reproduces the case.
+    private static byte[] Mutate(byte[] original, int seed, int mode)
+    {
+        var rng = new Random(seed);
+        byte[] data = (byte[])original.Clone();
+        for (int k = rng.Next(1, 6); k > 0; k--)
+        {
+            int pos = rng.Next(data.Length);
+            data[pos] = mode switch
+            {
+                0 => (byte)(data[pos] ^ (1 << rng.Next(8))),
+                1 => (byte)rng.Next(256),
+                _ => 0,
+            };
+        }
+
+        return data;
+    }
+
+    // True when the stream decoded, false when it was rejected with the typed error.
+    private static bool DecodeOrReject(byte[] data, AvcDecoderOptions options)
+    {
+        try
+        {
+            DecodeAll(data, options);
+            return true;
+        }
+        catch (AvcFormatException)
+        {
+            return false;
+        }
+    }
+
+    // Runs one fuzz case on the thread pool and fails, naming the case, when it neither finishes within
+    // CaseTimeLimit (a hang: the worker is abandoned so the run goes on) nor ends without an untyped exception.
+    private static async Task RejectedOrDecodedInTime(string testCase, Action run)
+    {
+        var clock = Stopwatch.StartNew();
+        Task work = Task.Run(run);
+        Task first = await Task.WhenAny(work, Task.Delay(CaseTimeLimit));
+        Assert.True(first == work, $"{testCase}: neither rejected nor decoded after {clock.Elapsed.TotalSeconds:F1} s (limit {CaseTimeLimit.TotalSeconds} s)");
+        Assert.True(work.IsCompletedSuccessfully, $"{testCase}: {work.Exception?.InnerException}");
     }
 
     private static int IndexOfNal(byte[] d, Func<int, bool> typeWanted)

@@ -1,4 +1,5 @@
 using JpegLm.Codec.Avc;
+using JpegLm.Codec.Bitstream;
 using JpegLm.Codec.Tokens;
 using JpegLm.TestSupport;
 
@@ -128,6 +129,24 @@ public class AvcStreamValidatorTests
         Assert.True(v.TryEnd());
         Assert.Equal(3, new AvcDecoder().Decode(new MemoryStream(v.Bytes.ToArray())).Count());
         Assert.Throws<InvalidOperationException>(() => v.TryAppend([0]));
+    }
+
+    [Fact]
+    public void A_stream_may_not_end_right_after_a_start_code_which_the_checker_calls_cut()
+    {
+        byte[] data = Stream();
+        int header = AvcProfile.ParameterSetsLength(data);
+        var v = new AvcStreamValidator(data.AsSpan(0, header), new AvcValidatorOptions { MaxPictures = 1 });
+        Assert.True(Feed(v, data, header, seed: 9) > 0); // refused when the second picture completes a unit
+        v.Truncate(v.PendingNalStart);
+        int whole = v.Length;
+        Assert.True(v.TryAppend([0, 0, 0, 1]));
+        Assert.False(v.TryEnd());
+        Assert.Equal(AnnexBStartCodes.EndsAfterStartCode, v.LastRefusal);
+        Assert.Throws<AvcFormatException>(() => AvcStreamChecker.Check(new MemoryStream(v.Bytes.ToArray())));
+
+        v.Truncate(whole);
+        Assert.True(v.TryEnd());
     }
 
     [Fact]
