@@ -81,6 +81,15 @@ run() {
     step gpu-check SKIP "no CUDA device (--device cpu): probe and kernel resource report only"
   else step gpu-check FAIL "see gpu-check/summary.txt"; status=1; fi
 
+  # 2b. NCCL with a one-rank communicator (no MPI): id, init, all-reduce and broadcast on device buffers.
+  if [ "$device" = cuda ]; then
+    if jpeglm gpu-check --nccl >"$out/nccl.txt" 2>&1; then step "nccl (one rank)" PASS "nccl.txt"
+    else step "nccl (one rank)" FAIL "see nccl.txt"; status=1; fi
+  else
+    echo "nccl: not run (--device cpu)" >"$out/nccl.txt"
+    step "nccl (one rank)" SKIP "--device cpu"
+  fi
+
   # 3. compute-sanitizer on the small parity cases, where the machine has it.
   local sanitizer
   sanitizer=$(command -v compute-sanitizer || ls /usr/local/cuda*/bin/compute-sanitizer 2>/dev/null | head -1 || true)

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using JpegLm.Cli.Distributed.Nccl;
 using JpegLm.Cuda.Checks;
 
 namespace JpegLm.Cli.Commands;
@@ -16,6 +17,7 @@ internal sealed class GpuCheckCommand : CliCommand
     private readonly Option<int?> _paritySeed = CliOptions.OptionalNumber("--parity-seed", 1, int.MaxValue, "seed of the parity inputs (default: a fresh one, printed so a run can be replayed)", "S");
     private readonly Option<string?> _parityCase = CliOptions.Text("--parity-case", "NAME", "only the parity cases whose name contains NAME (with --stage fp32|bf16 to replay one)");
     private readonly Option<string?> _stage = CliOptions.Text("--stage", "NAME", $"run one stage ({string.Join(", ", GpuCheck.Stages)}) in this process");
+    private readonly Option<bool> _nccl = CliOptions.Flag("--nccl", "instead of the stages: a one-rank NCCL communicator (no MPI) sums and broadcasts a device buffer on the backend's stream");
 
     public GpuCheckCommand()
         : base("gpu-check", "check the CUDA backend against the CPU and measure throughput", """
@@ -26,11 +28,16 @@ internal sealed class GpuCheckCommand : CliCommand
               jpeglm gpu-check --out logs/ --quick
             """)
     {
-        Add(_out, _quick, _device, _paritySeed, _parityCase, _stage);
+        Add(_out, _quick, _device, _paritySeed, _parityCase, _stage, _nccl);
     }
 
     protected override int Run(ParseResult parsed, TextWriter stdout, TextWriter stderr)
     {
+        if (parsed.Value(_nccl))
+        {
+            return NcclCheck.Run(parsed.Value(_device), stdout);
+        }
+
         var options = new GpuCheckOptions
         {
             OutDirectory = parsed.GetValue(_out),

@@ -33,7 +33,7 @@ public sealed class GpuRunScriptTests
             string all = stdout + stderr.Result;
             Assert.True(process.ExitCode == 0, all);
             string run = Path.Combine(work, "gpu-run");
-            foreach (string file in new[] { "probe.txt", "summary.txt", "gpu-check/gpu-check.log", "gpu-check/summary.txt", "gpu-check.console.txt",
+            foreach (string file in new[] { "probe.txt", "summary.txt", "gpu-check/gpu-check.log", "gpu-check/summary.txt", "gpu-check.console.txt", "nccl.txt",
                 "sanitizer-memcheck.txt", "sanitizer-racecheck.txt", "train.txt", "run/model.safetensors", "run/loss.csv", "sample.txt", "eval.json" })
             {
                 Assert.True(File.Exists(Path.Combine(run, file)), $"{file} missing\n{all}");
