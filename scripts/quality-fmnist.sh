@@ -54,3 +54,7 @@ $J eval --model q60 --data data-q25 --samples 0 --max-docs 20 --quality --qualit
 for p in "--temperature 0.7 --top-p 0.9" "--temperature 1 --top-p 0.9" "--temperature 0.7 --top-k 20" "--temperature 1 --top-k 10"; do
   $J eval --model q60 --data data-q25 --samples 0 --max-docs 20 --quality --quality-samples 0 $p > "q60-c-${p// /}.txt"
 done
+# The default completion setting over sampling seeds (the spread of the class-match figure).
+for s in 1 2 3 4 5 6; do
+  $J eval --model q60 --data data-q25 --samples 0 --max-docs 20 --quality --quality-samples 0 --temperature 0.7 --seed $s > q60-c-T0.7-seed$s.txt
+done
