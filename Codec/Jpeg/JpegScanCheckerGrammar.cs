@@ -1,3 +1,5 @@
+using JpegLm.Codec.Bitstream;
+
 namespace JpegLm.Codec.Jpeg;
 
 /// <summary>
@@ -9,7 +11,7 @@ namespace JpegLm.Codec.Jpeg;
 public sealed class JpegScanGrammar
 {
     /// <summary>Child value of a bit that no code continues with.</summary>
-    internal const int Dead = int.MinValue;
+    internal const int Dead = CodeTrie.Dead;
 
     /// <summary>
     /// The most MCUs a checked scan may have (2^22, e.g. 32768x32768 at 4:2:0): per-patch results are
@@ -243,7 +245,7 @@ public sealed class JpegScanGrammar
 
         public static HuffmanTree Build(JpegHuffmanTableSpec spec)
         {
-            var child = new List<int> { Dead, Dead };
+            List<int> child = CodeTrie.Empty();
             var symbols = new List<int>();
             int code = 0, v = 0;
             for (int length = 1; length <= 16; length++)
@@ -257,24 +259,8 @@ public sealed class JpegScanGrammar
                         throw new JpegFormatException($"Huffman table {(spec.TableClass == 0 ? "DC" : "AC")}{spec.Id} overflows or uses an all-ones code", 0);
                     }
 
-                    int node = 0;
-                    for (int b = length - 1; b > 0; b--)
-                    {
-                        int bit = (code >> b) & 1;
-                        int next = child[(2 * node) + bit];
-                        if (next == Dead)
-                        {
-                            next = child.Count / 2;
-                            child[(2 * node) + bit] = next;
-                            child.Add(Dead);
-                            child.Add(Dead);
-                        }
-
-                        node = next;
-                    }
-
                     symbols.Add(spec.Values[v]);
-                    child[(2 * node) + (code & 1)] = -(spec.Values[v++] + 1);
+                    CodeTrie.Insert(child, code, length, spec.Values[v++]);
                     code++;
                 }
 

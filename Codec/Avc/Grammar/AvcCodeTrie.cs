@@ -1,3 +1,5 @@
+using JpegLm.Codec.Bitstream;
+
 namespace JpegLm.Codec.Avc.Grammar;
 
 /// <summary>
@@ -9,7 +11,7 @@ namespace JpegLm.Codec.Avc.Grammar;
 internal sealed class AvcCodeTrie
 {
     /// <summary>Child value of a bit no code continues with.</summary>
-    public const int Dead = int.MinValue;
+    public const int Dead = CodeTrie.Dead;
 
     private const int Limits = 17; // keys and limits are 0..16
 
@@ -54,30 +56,10 @@ internal sealed class AvcCodeTrie
     /// <summary>Builds a trie from explicit (value, length, code) entries.</summary>
     public static AvcCodeTrie Build(List<(int Value, int Length, int Code)> entries, int values, Func<int, int> key)
     {
-        var child = new List<int> { Dead, Dead };
+        List<int> child = CodeTrie.Empty();
         foreach ((int value, int length, int code) in entries)
         {
-            int node = 0;
-            for (int b = length - 1; b > 0; b--)
-            {
-                int bit = (code >> b) & 1;
-                int next = child[(2 * node) + bit];
-                if (next == Dead)
-                {
-                    next = child.Count / 2;
-                    child[(2 * node) + bit] = next;
-                    child.Add(Dead);
-                    child.Add(Dead);
-                }
-                else if (next < 0)
-                {
-                    throw new InvalidOperationException("not a prefix code");
-                }
-
-                node = next;
-            }
-
-            child[(2 * node) + (code & 1)] = -(value + 1);
+            CodeTrie.Insert(child, code, length, value);
         }
 
         var keyOf = new int[values];
