@@ -35,6 +35,28 @@ public class SampleGalleryTests(ITestOutputHelper output)
         }
     }
 
+    /// <summary>
+    /// docs/quality/fmnist holds every sample of the quality study's run (1,000 unconditional, 200 completions):
+    /// the validity quoted there is djpeg's, so every one must decode in <c>djpeg -strict</c> without a word.
+    /// </summary>
+    [SkippableFact]
+    public void Djpeg_strict_decodes_every_committed_quality_sample()
+    {
+        Skip.If(OutsideDecoders.DjpegMissing != null, OutsideDecoders.DjpegMissing);
+        string study = Path.Combine(TestPaths.RepoRoot, "docs", "quality", "fmnist");
+        string[] files = [.. Directory.GetFiles(Path.Combine(study, "unconditional"), "*.jpg"), .. Directory.GetFiles(Path.Combine(study, "completions"), "*.jpg")];
+        Assert.Equal(1200, files.Length);
+        int clean = 0;
+        foreach (string f in files)
+        {
+            OutsideVerdict v = OutsideDecoders.Djpeg(f);
+            Assert.True(v.Clean, $"{f}: {v.Stderr}");
+            clean++;
+        }
+
+        output.WriteLine($"{clean}/{files.Length} clean in djpeg -strict");
+    }
+
     [SkippableFact]
     public void Djpeg_strict_decodes_every_gallery_jpeg()
     {
