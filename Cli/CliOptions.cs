@@ -75,8 +75,8 @@ internal static class CliOptions
     /// <summary>A flag: true when given.</summary>
     public static Option<bool> Flag(string name, string description) => new(name) { Description = description };
 
-    /// <summary><c>--device auto|cpu|cuda</c>, shared by the commands that run a model.</summary>
-    public static Option<string> Device() => Choice("--device", "auto", "compute backend: auto takes CUDA when usable, else the CPU; cuda runs GEMMs and attention in bf16, cuda-fp32 everything in float32", "auto", "cpu", "cuda", "cuda-fp32");
+    /// <summary><c>--device auto|cpu|cpu-bf16|cuda|cuda-fp32</c>, shared by the commands that run a model.</summary>
+    public static Option<string> Device() => Choice("--device", "auto", "compute backend: auto takes CUDA when usable, else the CPU; cuda runs GEMMs and attention in bf16, cuda-fp32 everything in float32; cpu-bf16 runs the CPU's GEMMs in bf16 (AVX512-BF16, the optional native kernel; weights stay float32)", "auto", "cpu", "cpu-bf16", "cuda", "cuda-fp32");
 
     /// <summary>A file or folder argument.</summary>
     public static Argument<string> Path(string name, string description) => new(name) { Description = description };

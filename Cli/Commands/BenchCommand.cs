@@ -10,14 +10,14 @@ namespace JpegLm.Cli.Commands;
 internal sealed class BenchCommand : CliCommand
 {
     public BenchCommand()
-        : base("bench", "benchmarks: bench jpeg, bench jpeg-decode, bench tokens, bench engine", """
+        : base("bench", "benchmarks: bench jpeg, bench jpeg-decode, bench tokens, bench engine, bench bf16", """
             Examples:
               jpeglm bench jpeg --kodak ../shared/data/kodak
               jpeglm bench tokens crops/ --vocab 320
               jpeglm bench engine --quick
             """)
     {
-        AddSubcommands(new BenchJpegCommand(), new BenchJpegDecodeCommand(), new BenchTokensCommand(), new BenchEngineCommand());
+        AddSubcommands(new BenchJpegCommand(), new BenchJpegDecodeCommand(), new BenchTokensCommand(), new BenchEngineCommand(), new BenchBf16Command());
         GroupOnly();
     }
 

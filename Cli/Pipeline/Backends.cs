@@ -5,13 +5,14 @@ using JpegLm.Engine.Kernels.Cpu;
 
 namespace JpegLm.Cli.Pipeline;
 
-/// <summary>Chooses the compute backend for <c>--device auto|cpu|cuda</c>.</summary>
+/// <summary>Chooses the compute backend for <c>--device auto|cpu|cpu-bf16|cuda|cuda-fp32</c>.</summary>
 internal static class Backends
 {
     /// <summary>
     /// Opens the backend. <c>auto</c> takes CUDA when a driver, a device and the toolkit libraries are found,
     /// else the CPU (saying why on <paramref name="log"/>); <c>cuda</c> (bf16 GEMMs and attention) and
-    /// <c>cuda-fp32</c> (everything in float32, as exact as the CPU) fail with the resolver's reason.
+    /// <c>cuda-fp32</c> (everything in float32, as exact as the CPU) fail with the resolver's reason; <c>cpu-bf16</c>
+    /// (the CPU with bf16 GEMMs) fails with the reason its native kernel cannot run.
     /// <paramref name="ordinal"/> picks the GPU (data-parallel ranks take their rank on the node).
     /// </summary>
     public static IKernels Open(string device, TextWriter log, int ordinal = 0)
@@ -20,6 +21,8 @@ internal static class Backends
         {
             case "cpu":
                 return new CpuKernels();
+            case "cpu-bf16":
+                return new CpuKernels(Bf16Gemm.TryCreate() ?? throw new UsageException($"--device cpu-bf16: {Bf16Gemm.LoadError}"));
             case "cuda" or "cuda-fp32":
                 try
                 {
@@ -42,7 +45,7 @@ internal static class Backends
                 }
 
             default:
-                throw new UsageException($"--device must be auto, cpu, cuda or cuda-fp32, got '{device}'");
+                throw new UsageException($"--device must be auto, cpu, cpu-bf16, cuda or cuda-fp32, got '{device}'");
         }
     }
 

@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# bf16 CPU training against float32, the loss side: `jpeglm train` with --device cpu and --device cpu-bf16 on
+# the same prepared data, SEEDS seeds each, STEPS steps; compares the mean training loss of the last 50 steps
+# (bf16's mean over seeds must lie within two standard deviations of float32's) and prints tokens/s medians.
+# The speed side at the issue's shape (8 x 512, batch 4 x 1,024) is `jpeglm bench bf16`.
+# Usage: scripts/bench-bf16.sh DATA [JPEGLM] [STEPS] [SEEDS] [MODEL] [BATCH_TOKENS] [CONTEXT]
+#   DATA: a prepared folder (e.g. `jpeglm prepare --profile fashion-mnist`); JPEGLM: the jpeglm executable
+#   (default: builds Cli into a temporary folder); MODEL: a preset or config.json (default base = 8 x 512).
+set -euo pipefail
+data="$1"
+work="$(mktemp -d "${TMPDIR:-/tmp}/bench-bf16.XXXXXX")"
+trap 'rm -rf "$work"' EXIT
+if [ -n "${2:-}" ]; then
+  J="$2"
+else
+  root="$(cd "$(dirname "$0")/.." && pwd)"
+  dotnet build "$root/Cli" -c Release -o "$work/bin" >/dev/null
+  J="$work/bin/jpeglm"
+fi
+steps="${3:-500}"
+seeds="${4:-3}"
+model="${5:-base}"
+batch="${6:-1024}"
+context="${7:-512}"
+echo "bench-bf16 $(date -u '+%Y-%m-%d %H:%M') UTC, $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg); model $model, $steps steps of $batch tokens (context $context), seeds 1..$seeds"
+for ((seed = 1; seed <= seeds; seed++)); do
+  for device in cpu cpu-bf16; do
+    out="$work/$device-$seed"
+    "$J" train --data "$data" --model-config "$model" --device "$device" --steps "$steps" --batch-tokens "$batch" \
+      --context "$context" --lr 1e-3 --warmup 20 --val-every 0 --checkpoint-every 100000 --seed "$seed" --out "$out" \
+      > "$out.log" 2>&1 || { echo "$device seed $seed failed:"; tail -5 "$out.log"; exit 1; }
+    # loss.csv: step,loss,lr,grad_norm,tokens_per_s,... ; the mean loss of the last 50 steps and the median tokens/s
+    awk -F, -v d="$device" -v s="$seed" -v n="$steps" 'NR > 1 && $1 > n - 50 { l += $2; c++ } NR > 11 { t[++k] = $5 }
+      END { asort(t); printf "%s %d %.5f %.0f\n", d, s, l / c, t[int((k + 1) / 2)] }' "$out/loss.csv" | tee -a "$work/results"
+    rm -rf "$out"
+  done
+done
+awk '{ n[$1]++; m[$1] += $3; q[$1] += $3 * $3; r[$1, n[$1]] = $4 }
+  END {
+    for (d in n) { mean[d] = m[d] / n[d]; sd[d] = n[d] > 1 ? sqrt((q[d] - n[d] * mean[d] ^ 2) / (n[d] - 1)) : 0 }
+    printf "float32: last-50 loss %.4f +- %.4f (sd over %d seeds)\n", mean["cpu"], sd["cpu"], n["cpu"]
+    printf "bf16:    last-50 loss %.4f +- %.4f; |bf16 - float32| = %.4f = %.2f sd of float32: %s\n", mean["cpu-bf16"], sd["cpu-bf16"],
+      mean["cpu-bf16"] - mean["cpu"] < 0 ? mean["cpu"] - mean["cpu-bf16"] : mean["cpu-bf16"] - mean["cpu"],
+      sd["cpu"] > 0 ? (mean["cpu-bf16"] - mean["cpu"]) / sd["cpu"] : 0,
+      (mean["cpu-bf16"] - mean["cpu"]) ^ 2 <= 4 * sd["cpu"] ^ 2 ? "within 2 sd" : "NOT within 2 sd"
+  }' "$work/results"
