@@ -46,9 +46,44 @@ static inline uint32_t bf16_bits(float f)
     return u >> 16;
 }
 
-static inline float op_at(const float *x, int ld, int trans, int row, int col)
+/*
+ * Sixteen pair words from two rows of sixteen floats: word j = (lo[j], hi[j]). One vcvtne2ps2bf16 converts
+ * both rows (its rounding is bf16_bits'), and a word permutation interleaves them.
+ */
+static inline __m512i pairs_across(const float *lo, const float *hi)
 {
-    return trans ? x[(long)col * ld + row] : x[(long)row * ld + col];
+    const __m512i interleave = _mm512_set_epi16(31, 15, 30, 14, 29, 13, 28, 12, 27, 11, 26, 10, 25, 9, 24, 8,
+                                                23, 7, 22, 6, 21, 5, 20, 4, 19, 3, 18, 2, 17, 1, 16, 0);
+    __m512i both = (__m512i)_mm512_cvtne2ps_pbh(_mm512_loadu_ps(hi), _mm512_loadu_ps(lo));
+    return _mm512_permutexvar_epi16(interleave, both);
+}
+
+/* Sixteen pair words from thirty-two consecutive floats: word q = (x[2q], x[2q+1]). */
+static inline __m512i pairs_along(const float *x)
+{
+    return (__m512i)_mm512_cvtne2ps_pbh(_mm512_loadu_ps(x + 16), _mm512_loadu_ps(x));
+}
+
+/* Sixteen words to dst[0], dst[stride], ..., dst[15 * stride]. */
+static inline void store_strided(uint32_t *dst, long stride, __m512i words)
+{
+    uint32_t tmp[16] __attribute__((aligned(64)));
+    _mm512_store_si512(tmp, words);
+    for (int t = 0; t < 16; t++) {
+        dst[t * stride] = tmp[t];
+    }
+}
+
+/* Pair words q0.. of a run of kc floats (a row of A or a column of op(B)), word q at dst[q * stride]. */
+static void pack_along(uint32_t *dst, long stride, const float *x, int kc, int pairs, int q0)
+{
+    int q = q0;
+    for (; 2 * q + 32 <= kc; q += 16) {
+        store_strided(dst + q * stride, stride, pairs_along(x + 2 * q));
+    }
+    for (; q < pairs; q++) {
+        dst[q * stride] = bf16_bits(x[2 * q]) | (2 * q + 1 < kc ? bf16_bits(x[2 * q + 1]) << 16 : 0);
+    }
 }
 
 /* op(A)[i0 .. i0+mc, p0 .. p0+kc] into MR-row strips of pair words (rows past mc and the odd tail zero). */
@@ -59,13 +94,12 @@ static void pack_a_block(const float *a, int lda, int trans, int i0, int mc, int
     if (!trans) {
         for (int ii = 0; ii < padded; ii++) {
             uint32_t *dst = pack_a + (long)(ii / MR) * MR * pairs + ii % MR;
-            const float *row = a + (long)(i0 + ii) * lda + p0;
-            for (int q = 0; q < pairs; q++) {
-                uint32_t w = 0;
-                if (ii < mc) {
-                    w = bf16_bits(row[2 * q]) | (2 * q + 1 < kc ? bf16_bits(row[2 * q + 1]) << 16 : 0);
+            if (ii < mc) {
+                pack_along(dst, MR, a + (long)(i0 + ii) * lda + p0, kc, pairs, 0);
+            } else {
+                for (int q = 0; q < pairs; q++) {
+                    dst[q * MR] = 0;
                 }
-                dst[q * MR] = w;
             }
         }
     } else {
@@ -73,7 +107,18 @@ static void pack_a_block(const float *a, int lda, int trans, int i0, int mc, int
         for (int q = 0; q < pairs; q++) {
             const float *r0 = a + (long)(p0 + 2 * q) * lda + i0;
             int odd = 2 * q + 1 < kc;
-            for (int ii = 0; ii < padded; ii++) {
+            int ii = 0;
+            if (odd) {
+                for (; ii + 16 <= mc; ii += 16) {
+                    uint32_t tmp[16] __attribute__((aligned(64)));
+                    _mm512_store_si512(tmp, pairs_across(r0 + ii, r0 + ii + lda));
+                    for (int t = 0; t < 16; t++) {
+                        int i = ii + t;
+                        pack_a[(long)(i / MR) * MR * pairs + q * MR + i % MR] = tmp[t];
+                    }
+                }
+            }
+            for (; ii < padded; ii++) {
                 uint32_t w = ii < mc ? bf16_bits(r0[ii]) | (odd ? bf16_bits(r0[ii + lda]) << 16 : 0) : 0;
                 pack_a[(long)(ii / MR) * MR * pairs + q * MR + ii % MR] = w;
             }
@@ -93,23 +138,28 @@ static void pack_b_block(const float *b, int ldb, int trans, int p0, int kc, int
                 const float *r0 = b + (long)(p0 + 2 * q) * ldb + j0 + s;
                 int odd = 2 * q + 1 < kc;
                 uint32_t *out = dst + (long)q * NR;
-                for (int c = 0; c < cols; c++) {
+                int c = 0;
+                if (odd) {
+                    for (; c + 16 <= cols; c += 16) {
+                        _mm512_store_si512(out + c, pairs_across(r0 + c, r0 + c + ldb));
+                    }
+                }
+                for (; c < cols; c++) {
                     out[c] = bf16_bits(r0[c]) | (odd ? bf16_bits(r0[c + ldb]) << 16 : 0);
                 }
-                for (int c = cols; c < NR; c++) {
+                for (; c < NR; c++) {
                     out[c] = 0;
                 }
             }
         } else {
             /* op(B)[p][j] = B[j][p]: one column of op(B) is a row of B, read along p. */
             for (int c = 0; c < NR; c++) {
-                const float *col = b + (long)(j0 + s + c) * ldb + p0;
-                for (int q = 0; q < pairs; q++) {
-                    uint32_t w = 0;
-                    if (c < cols) {
-                        w = bf16_bits(col[2 * q]) | (2 * q + 1 < kc ? bf16_bits(col[2 * q + 1]) << 16 : 0);
+                if (c < cols) {
+                    pack_along(dst + c, NR, b + (long)(j0 + s + c) * ldb + p0, kc, pairs, 0);
+                } else {
+                    for (int q = 0; q < pairs; q++) {
+                        dst[(long)q * NR + c] = 0;
                     }
-                    dst[(long)q * NR + c] = w;
                 }
             }
         }
