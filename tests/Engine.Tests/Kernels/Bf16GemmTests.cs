@@ -23,6 +23,8 @@ public class Bf16GemmTests
         { false, true, 130, 520, 64, 1f },
         { false, true, 800, 70, 33, 0.5f },
         { true, false, 400, 600, 900, 0f }, // several parallel tiles and K slabs
+        { false, true, 100, 700, 50, 0.5f }, // column tiles of a transposed B
+        { true, true, 500, 300, 41, 1f },
     };
 
     private static Bf16Gemm Gemm()
