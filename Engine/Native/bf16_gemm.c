@@ -28,8 +28,8 @@
 #define MC 96
 #define NC 256
 
-static _Thread_local uint32_t pack_a[MC * (KC / 2)] __attribute__((aligned(64)));
-static _Thread_local uint32_t pack_b[NC * (KC / 2)] __attribute__((aligned(64)));
+static _Thread_local uint32_t block_a[MC * (KC / 2)] __attribute__((aligned(64)));
+static _Thread_local uint32_t block_b[NC * (KC / 2)] __attribute__((aligned(64)));
 
 /* float32 -> bfloat16 bits, as vcvtneps2bf16 does: nearest even, denormals to zero, NaN quieted. */
 static inline uint32_t bf16_bits(float f)
@@ -87,7 +87,7 @@ static void pack_along(uint32_t *dst, long stride, const float *x, int kc, int p
 }
 
 /* op(A)[i0 .. i0+mc, p0 .. p0+kc] into MR-row strips of pair words (rows past mc and the odd tail zero). */
-static void pack_a_block(const float *a, int lda, int trans, int i0, int mc, int p0, int kc)
+static void pack_a_block(uint32_t *pack_a, const float *a, int lda, int trans, int i0, int mc, int p0, int kc)
 {
     int pairs = (kc + 1) / 2;
     int padded = (mc + MR - 1) / MR * MR;
@@ -127,7 +127,7 @@ static void pack_a_block(const float *a, int lda, int trans, int i0, int mc, int
 }
 
 /* op(B)[p0 .. p0+kc, j0 .. j0+nc] into NR-column strips of (row p, row p+1) pairs per column. */
-static void pack_b_block(const float *b, int ldb, int trans, int p0, int kc, int j0, int nc)
+static void pack_b_block(uint32_t *pack_b, const float *b, int ldb, int trans, int p0, int kc, int j0, int nc)
 {
     int pairs = (kc + 1) / 2;
     for (int s = 0; s < nc; s += NR) {
@@ -227,18 +227,84 @@ void jpeglm_bf16_gemm(int trans_a, int trans_b, int m, int n, int k, float alpha
         for (int p0 = 0; p0 < k; p0 += KC) {
             int kc = k - p0 < KC ? k - p0 : KC;
             int pairs = (kc + 1) / 2;
-            pack_b_block(b, ldb, trans_b, p0, kc, j0, nc);
+            pack_b_block(block_b, b, ldb, trans_b, p0, kc, j0, nc);
             for (int i0 = 0; i0 < m; i0 += MC) {
                 int mc = m - i0 < MC ? m - i0 : MC;
-                pack_a_block(a, lda, trans_a, i0, mc, p0, kc);
+                pack_a_block(block_a, a, lda, trans_a, i0, mc, p0, kc);
                 for (int s = 0; s < nc; s += NR) {
                     for (int r = 0; r < mc; r += MR) {
-                        micro_kernel(pairs, pack_a + (long)r * pairs, pack_b + (long)s * pairs,
+                        micro_kernel(pairs, block_a + (long)r * pairs, block_b + (long)s * pairs,
                                      c + (long)(i0 + r) * ldc + j0 + s, ldc,
                                      mc - r < MR ? mc - r : MR, nc - s < NR ? nc - s : NR,
                                      alpha, beta, p0 == 0);
                     }
                 }
+            }
+        }
+    }
+}
+
+/*
+ * The pre-packed path, for products big enough to be cut into parallel tiles: op(A) and op(B) are each
+ * converted and packed once per call (the managed side splits the packing across threads by row or
+ * column ranges, multiples of MR and NR), then every tile multiplies from the shared packed copies. Per
+ * tile packing would convert A once per column tile and B once per row tile, a quarter of the time at
+ * the model's shapes. Layout: K slab by K slab (slab s starts at padded_rows * s * KC / 2 words), within
+ * a slab the strips as block_a / block_b hold them.
+ */
+__attribute__((visibility("default")))
+int jpeglm_bf16_strip_rows(void)
+{
+    return MR;
+}
+
+__attribute__((visibility("default")))
+int jpeglm_bf16_strip_columns(void)
+{
+    return NR;
+}
+
+/* Packs rows [row0, row0 + rows) of op(A) (row0 a multiple of MR; rows past m are zero) for every slab. */
+__attribute__((visibility("default")))
+void jpeglm_bf16_pack_a(int trans_a, int m, int k, const float *a, int lda, int row0, int rows, uint32_t *packed)
+{
+    long padded = (m + MR - 1) / MR * (long)MR;
+    for (int p0 = 0; p0 < k; p0 += KC) {
+        int kc = k - p0 < KC ? k - p0 : KC;
+        int pairs = (kc + 1) / 2;
+        int valid = m - row0 < rows ? m - row0 : rows;
+        pack_a_block(packed + padded * (p0 / 2) + (long)row0 * pairs, a, lda, trans_a, row0, valid, p0, kc);
+    }
+}
+
+/* Packs columns [col0, col0 + cols) of op(B) (col0 a multiple of NR; columns past n are zero) for every slab. */
+__attribute__((visibility("default")))
+void jpeglm_bf16_pack_b(int trans_b, int n, int k, const float *b, int ldb, int col0, int cols, uint32_t *packed)
+{
+    long padded = (n + NR - 1) / NR * (long)NR;
+    for (int p0 = 0; p0 < k; p0 += KC) {
+        int kc = k - p0 < KC ? k - p0 : KC;
+        int pairs = (kc + 1) / 2;
+        int valid = n - col0 < cols ? n - col0 : cols;
+        pack_b_block(packed + padded * (p0 / 2) + (long)col0 * pairs, b, ldb, trans_b, p0, kc, col0, valid);
+    }
+}
+
+/* C[i0 .. i0+rows, j0 .. j0+cols] from the packed operands (i0, j0 multiples of MR and NR). */
+__attribute__((visibility("default")))
+void jpeglm_bf16_gemm_packed(int m, int n, int k, const uint32_t *packed_a, const uint32_t *packed_b,
+                             int i0, int rows, int j0, int cols, float alpha, float beta, float *c, int ldc)
+{
+    long padded_m = (m + MR - 1) / MR * (long)MR, padded_n = (n + NR - 1) / NR * (long)NR;
+    int i_end = i0 + rows < m ? i0 + rows : m, j_end = j0 + cols < n ? j0 + cols : n;
+    for (int p0 = 0; p0 < k; p0 += KC) {
+        int kc = k - p0 < KC ? k - p0 : KC;
+        int pairs = (kc + 1) / 2;
+        const uint32_t *slab_a = packed_a + padded_m * (p0 / 2), *slab_b = packed_b + padded_n * (p0 / 2);
+        for (int j = j0; j < j_end; j += NR) {
+            for (int i = i0; i < i_end; i += MR) {
+                micro_kernel(pairs, slab_a + (long)i * pairs, slab_b + (long)j * pairs, c + (long)i * ldc + j, ldc,
+                             i_end - i < MR ? i_end - i : MR, j_end - j < NR ? j_end - j : NR, alpha, beta, p0 == 0);
             }
         }
     }

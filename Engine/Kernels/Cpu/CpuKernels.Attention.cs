@@ -98,7 +98,7 @@ public sealed unsafe partial class CpuKernels
     }
 
     // One query block of one head: S = scale·Q·Kᵀ per key block, online softmax, O += P·V (flash attention).
-    private static void ForwardBlock(ManagedGemm gemm, AttentionShape shape, int b, int h, int i0, int i1,
+    private static void ForwardBlock(IThreadGemm gemm, AttentionShape shape, int b, int h, int i0, int i1,
         float* o, float* lse, float* q, float* k, float* v)
     {
         (int tq, int tk, int cap, int nh, int nkv, int d) = (shape.QueryLength, shape.KeyLength, shape.KeyCapacity, shape.Heads, shape.KvHeads, shape.HeadDim);
@@ -243,7 +243,7 @@ public sealed unsafe partial class CpuKernels
 
     // One query block of one head against every visible key block: P from the lse, dP = dO·Vᵀ,
     // dS = P ⊙ (dP − rowsum(dO ⊙ O)), then dV += Pᵀ·dO, dK += scale·dSᵀ·Q, dQ += scale·dS·K.
-    private static void BackwardBlock(ManagedGemm gemm, AttentionShape shape, int b, int h, int i0, int i1, AttentionPointers ptr)
+    private static void BackwardBlock(IThreadGemm gemm, AttentionShape shape, int b, int h, int i0, int i1, AttentionPointers ptr)
     {
         (int tq, int tk, int cap, int nh, int nkv, int d) = (shape.QueryLength, shape.KeyLength, shape.KeyCapacity, shape.Heads, shape.KvHeads, shape.HeadDim);
         int kvh = h / (nh / nkv), rows = i1 - i0, qStride = nh * d, kStride = nkv * d;

@@ -16,11 +16,11 @@ public sealed unsafe partial class CpuKernels : IKernels
     public CpuKernels(IGemm? gemm = null)
     {
         Gemm = gemm ?? (IGemm?)OpenBlasGemm.TryCreate() ?? new ManagedGemm();
-        _blockGemm = gemm as ManagedGemm ?? new ManagedGemm();
+        _blockGemm = gemm as IThreadGemm ?? new ManagedGemm();
     }
 
     // Attention tiles run one task per core, each doing small products on its own thread.
-    private readonly ManagedGemm _blockGemm;
+    private readonly IThreadGemm _blockGemm;
 
     /// <summary>The matrix-multiply implementation in use.</summary>
     public IGemm Gemm { get; }

@@ -15,3 +15,15 @@ public interface IGemm
     unsafe void Sgemm(bool transposeA, bool transposeB, int m, int n, int k, float alpha,
         float* a, int lda, float* b, int ldb, float beta, float* c, int ldc);
 }
+
+/// <summary>
+/// A GEMM that can also run one product wholly on the calling thread: what attention uses for its small tile
+/// products, since it already runs one task per core. <see cref="CpuKernels"/> takes its tile GEMM from the
+/// backend's GEMM when that implements this (the managed and the bf16 GEMM), else the managed one.
+/// </summary>
+public interface IThreadGemm : IGemm
+{
+    /// <summary>The product of <see cref="IGemm.Sgemm"/>, computed on the calling thread only.</summary>
+    unsafe void SgemmOnThisThread(bool transposeA, bool transposeB, int m, int n, int k, float alpha,
+        float* a, int lda, float* b, int ldb, float beta, float* c, int ldc);
+}

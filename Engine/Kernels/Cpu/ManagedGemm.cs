@@ -11,7 +11,7 @@ namespace JpegLm.Engine.Kernels.Cpu;
 /// strips of NR (zero-padded, L2-resident), then an MR × NR register-blocked micro-kernel runs FMAs:
 /// 8 × 32 with Vector512 (16 accumulators) or 6 × 16 with Vector256 (12 accumulators).
 /// </summary>
-public sealed unsafe class ManagedGemm : IGemm
+public sealed unsafe class ManagedGemm : IThreadGemm
 {
     /// <summary>Rows of C per task (a multiple of both micro-kernel heights).</summary>
     public const int BlockRows = 96;
