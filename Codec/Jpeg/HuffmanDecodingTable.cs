@@ -29,6 +29,45 @@ internal sealed class HuffmanDecodingTable
 
     private readonly byte[] _values = new byte[256];
 
+    /// <summary>How many recently built tables each thread keeps for <see cref="Get"/>.</summary>
+    private const int CacheSize = 8;
+
+    // Most streams of one source repeat the same four DHT tables, and building a table (lookahead plus
+    // FastAc) costs about as much as decoding a small image's luma; tables are immutable once built, so a
+    // per-thread cache of recent definitions, keyed by their exact bytes, is safe to share between decodes.
+    [ThreadStatic]
+    private static (byte[] Key, HuffmanDecodingTable Table)[]? t_cache;
+
+    [ThreadStatic]
+    private static int t_nextSlot;
+
+    /// <summary>
+    /// The table for this definition: a cached one built earlier on this thread from identical bytes, or a
+    /// new one (validated as by the constructor, which throws on an inconsistent definition).
+    /// </summary>
+    public static HuffmanDecodingTable Get(ReadOnlySpan<byte> bits, ReadOnlySpan<byte> values, bool isDc, long byteOffset)
+    {
+        (byte[] Key, HuffmanDecodingTable Table)[] cache = t_cache ??= new (byte[], HuffmanDecodingTable)[CacheSize];
+        int keyLength = 1 + 16 + values.Length;
+        foreach ((byte[] key, HuffmanDecodingTable table) in cache)
+        {
+            if (key != null && key.Length == keyLength && key[0] == (isDc ? 1 : 0)
+                && bits.SequenceEqual(key.AsSpan(1, 16)) && values.SequenceEqual(key.AsSpan(17)))
+            {
+                return table;
+            }
+        }
+
+        var built = new HuffmanDecodingTable(bits, values, isDc, byteOffset);
+        byte[] newKey = new byte[keyLength];
+        newKey[0] = (byte)(isDc ? 1 : 0);
+        bits[..16].CopyTo(newKey.AsSpan(1));
+        values.CopyTo(newKey.AsSpan(17));
+        cache[t_nextSlot] = (newKey, built);
+        t_nextSlot = (t_nextSlot + 1) % CacheSize;
+        return built;
+    }
+
     /// <summary>Builds the table from BITS (16 counts) and HUFFVAL; throws on an inconsistent definition.</summary>
     /// <param name="bits">Number of codes of each length 1..16.</param>
     /// <param name="values">Symbols in code order.</param>

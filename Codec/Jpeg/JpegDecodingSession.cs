@@ -186,8 +186,8 @@ internal sealed class JpegDecodingSession
         if (selector <= 1)
         {
             t = selector == 0
-                ? (dc ? new(JpegTables.LuminanceDcBits, JpegTables.LuminanceDcValues, true, at) : new(JpegTables.LuminanceAcBits, JpegTables.LuminanceAcValues, false, at))
-                : (dc ? new(JpegTables.ChrominanceDcBits, JpegTables.ChrominanceDcValues, true, at) : new(JpegTables.ChrominanceAcBits, JpegTables.ChrominanceAcValues, false, at));
+                ? (dc ? HuffmanDecodingTable.Get(JpegTables.LuminanceDcBits, JpegTables.LuminanceDcValues, true, at) : HuffmanDecodingTable.Get(JpegTables.LuminanceAcBits, JpegTables.LuminanceAcValues, false, at))
+                : (dc ? HuffmanDecodingTable.Get(JpegTables.ChrominanceDcBits, JpegTables.ChrominanceDcValues, true, at) : HuffmanDecodingTable.Get(JpegTables.ChrominanceAcBits, JpegTables.ChrominanceAcValues, false, at));
             (dc ? _dcTables : _acTables)[selector] = t;
             return t;
         }
@@ -273,7 +273,7 @@ internal sealed class JpegDecodingSession
                 throw new JpegFormatException($"DHT table with {total} symbols does not fit its segment", at + p);
             }
 
-            var table = new HuffmanDecodingTable(bits, s.Slice(p + 17, total), tc == 0, at + p);
+            HuffmanDecodingTable table = HuffmanDecodingTable.Get(bits, s.Slice(p + 17, total), tc == 0, at + p);
             (tc == 0 ? _dcTables : _acTables)[th] = table;
             p += 17 + total;
         }
