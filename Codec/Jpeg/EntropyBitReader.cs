@@ -20,6 +20,12 @@ internal ref struct EntropyBitReader
     internal int Count;
     private int _padBits;
 
+    /// <summary>
+    /// The AC table of the sequential block being decoded, for its rare long codes: kept here rather than
+    /// in a local so that <see cref="BlockEntropyDecoder.DecodeSequential"/>'s loop needs one register less.
+    /// </summary>
+    internal HuffmanDecodingTable? LongCodeTable;
+
     /// <summary>Starts reading entropy-coded data at <paramref name="position"/>.</summary>
     public EntropyBitReader(ReadOnlySpan<byte> data, int position)
     {
@@ -138,7 +144,11 @@ internal ref struct EntropyBitReader
     }
 
     /// <summary>Tops the buffer up to at least 57 bits (with zero padding past the segment's end).</summary>
-    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    /// <remarks>
+    /// Inlined (it makes no calls) so that the sequential block loop contains no call at all: a call there
+    /// forces the loop's values into the few callee-saved registers and the rest onto the stack.
+    /// </remarks>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal void Refill()
     {
         // Fast path: eight bytes ahead with no 0xFF among them are appended in one go.

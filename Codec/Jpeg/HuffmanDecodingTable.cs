@@ -21,6 +21,14 @@ internal sealed class HuffmanDecodingTable
     /// </summary>
     public readonly int[] FastAc = new int[1 << LookaheadBits];
 
+    /// <summary>
+    /// AC tables only: <see cref="FastAc"/> and <see cref="Lookahead"/> in one table for the sequential
+    /// decoder, so its loop keeps one table in a register: negative = fast entry, (value &lt;&lt; 16 with bit
+    /// 31 set) | (run &lt;&lt; 8) | total bits, value in bits 16..30; positive = (length &lt;&lt; 8) | symbol;
+    /// 0 = a code longer than the lookahead.
+    /// </summary>
+    public readonly int[] Sequential = new int[1 << LookaheadBits];
+
     /// <summary>MaxCode[l]: largest code of length l (1..16), −1 if none; MaxCode[17] is a sentinel.</summary>
     private readonly int[] _maxCode = new int[18];
 
@@ -143,6 +151,7 @@ internal sealed class HuffmanDecodingTable
 
     /// <summary>Decodes a code longer than the lookahead (Figure F.16); <paramref name="bits16"/> is the next 16 bits.</summary>
     /// <returns>(length &lt;&lt; 8) | symbol, or −1 for a bit pattern that is no code of this table.</returns>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     public int DecodeLong(uint bits16)
     {
         for (int len = LookaheadBits + 1; len <= 16; len++)
@@ -177,6 +186,14 @@ internal sealed class HuffmanDecodingTable
             int magnitude = (prefix >> (LookaheadBits - len - size)) & ((1 << size) - 1);
             int value = magnitude < (1 << (size - 1)) ? magnitude - (1 << size) + 1 : magnitude;
             FastAc[prefix] = (value << 16) | (run << 8) | (len + size);
+        }
+
+        for (int prefix = 0; prefix < Lookahead.Length; prefix++)
+        {
+            int fast = FastAc[prefix];
+
+            // A fast entry's value is at most 8 bits (len + size <= 9), so it fits bits 16..30.
+            Sequential[prefix] = fast != 0 ? (int)(0x8000_0000u | ((uint)(fast >> 16) & 0x7FFF) << 16 | (uint)(fast & 0xFFFF)) : Lookahead[prefix];
         }
     }
 }

@@ -1,3 +1,7 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+
 namespace JpegLm.Codec.Jpeg;
 
 /// <summary>
@@ -15,7 +19,8 @@ internal sealed class ScanDecoder
     private readonly bool _interleaved;
     private readonly int _mcuCount;
     private readonly int _mcusWide;
-    private readonly short[] _block = new short[64];
+    private readonly short[] _block = new short[64]; // sequential: zig-zag order as decoded
+    private readonly short[] _natural = new short[64]; // the same in natural order, for the IDCT
     private int _eobRun;
 
     public ScanDecoder(JpegDecodingSession session, ScanHeader scan, int scanIndex)
@@ -39,7 +44,7 @@ internal sealed class ScanDecoder
     }
 
     /// <summary>Decodes the entropy-coded data starting at <paramref name="start"/>; returns where marker parsing resumes.</summary>
-    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public int Decode(ReadOnlySpan<byte> data, int start)
     {
         int restart = _session.RestartInterval;
@@ -204,7 +209,7 @@ internal sealed class ScanDecoder
         }
     }
 
-    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void DecodeMcu(ref EntropyBitReader reader, int mcu)
     {
         int my = mcu / _mcusWide, mx = mcu - (my * _mcusWide);
@@ -232,17 +237,50 @@ internal sealed class ScanDecoder
         }
     }
 
-    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    /// <summary>Clears a 64-coefficient block (a fixed-size store rather than a call to a general clear).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void ZeroBlock(Span<short> block)
+    {
+        if (block.Length != 64)
+        {
+            throw new ArgumentException("a block has 64 coefficients", nameof(block));
+        }
+
+        ref byte start = ref MemoryMarshal.AsBytes(block)[0];
+        Unsafe.InitBlockUnaligned(ref start, 0, 128);
+    }
+
+    /// <summary>Whether any AC coefficient of the block is nonzero (flat blocks take the DC-only IDCT).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static bool HasAc(Span<short> block)
+    {
+        ref short first = ref MemoryMarshal.GetReference(block);
+        Vector256<short> acMask = Vector256.Create((short)0, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1);
+        Vector256<short> any = (Vector256.LoadUnsafe(ref first) & acMask)
+            | Vector256.LoadUnsafe(ref first, 16)
+            | Vector256.LoadUnsafe(ref first, 32)
+            | Vector256.LoadUnsafe(ref first, 48);
+        return any != Vector256<short>.Zero;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void DecodeBlock(ref EntropyBitReader reader, FrameComponent c, int blockRow, int blockColumn, int mcu)
     {
         if (!_frame.Progressive)
         {
             Span<short> block = _block;
-            block.Clear();
+            ZeroBlock(block);
             Span<byte> output = c.Plane.AsSpan((blockRow * 8 * c.Stride) + (blockColumn * 8));
-            if (BlockEntropyDecoder.DecodeSequential(ref reader, c, block, mcu))
+            BlockEntropyDecoder.SequentialResult result = BlockEntropyDecoder.DecodeSequential(ref reader, c, block);
+            if (result != BlockEntropyDecoder.SequentialResult.Ok)
             {
-                InverseDct.Transform(block, c.Quant!, output, c.Stride);
+                throw BlockEntropyDecoder.SequentialError(ref reader, result, mcu);
+            }
+
+            if (HasAc(block))
+            {
+                JpegTables.FromZigZag(block, _natural);
+                InverseDct.Transform(_natural, c.Quant!, output, c.Stride);
             }
             else
             {
