@@ -15,10 +15,6 @@ internal static class ForwardDctPair
     private const int ConstBits = 13;
     private const int Pass1Bits = 2;
 
-    // qword selections of vpermt2q that act like vperm2i128 0x20 / 0x31 on each 256-bit half.
-    private static readonly Vector512<long> LowLanes = Vector512.Create(0L, 1, 8, 9, 4, 5, 12, 13);
-    private static readonly Vector512<long> HighLanes = Vector512.Create(2L, 3, 10, 11, 6, 7, 14, 15);
-
     /// <summary>Whether the pair transform may be used on this machine.</summary>
     public static bool IsSupported => Avx512F.IsSupported && Avx512BW.IsSupported;
 
@@ -29,11 +25,11 @@ internal static class ForwardDctPair
         ref Vector512<int> r0 = ref rows;
         Vector512<int> a0 = r0, a1 = Unsafe.Add(ref r0, 1), a2 = Unsafe.Add(ref r0, 2), a3 = Unsafe.Add(ref r0, 3);
         Vector512<int> a4 = Unsafe.Add(ref r0, 4), a5 = Unsafe.Add(ref r0, 5), a6 = Unsafe.Add(ref r0, 6), a7 = Unsafe.Add(ref r0, 7);
-        Vector512<long> low = LowLanes, high = HighLanes;
+        Vector512<long> low = BlockPairs.LowLanes, high = BlockPairs.HighLanes;
 
-        Transpose(ref a0, ref a1, ref a2, ref a3, ref a4, ref a5, ref a6, ref a7, low, high);
+        BlockPairs.Transpose(ref a0, ref a1, ref a2, ref a3, ref a4, ref a5, ref a6, ref a7, low, high);
         Butterfly(ref a0, ref a1, ref a2, ref a3, ref a4, ref a5, ref a6, ref a7, firstPass: true);
-        Transpose(ref a0, ref a1, ref a2, ref a3, ref a4, ref a5, ref a6, ref a7, low, high);
+        BlockPairs.Transpose(ref a0, ref a1, ref a2, ref a3, ref a4, ref a5, ref a6, ref a7, low, high);
         Butterfly(ref a0, ref a1, ref a2, ref a3, ref a4, ref a5, ref a6, ref a7, firstPass: false);
 
         r0 = a0;
@@ -88,30 +84,5 @@ internal static class ForwardDctPair
         d5 = (tmp5 + z2 + z4 + round) >> shift;
         d3 = (tmp6 + z2 + z3 + round) >> shift;
         d1 = (tmp7 + z1 + z4 + round) >> shift;
-    }
-
-    /// <summary>Transposes the 8x8 matrix in each 256-bit half (unpack 32, unpack 64, then 128-bit lane pairs).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Transpose(
-        ref Vector512<int> r0, ref Vector512<int> r1, ref Vector512<int> r2, ref Vector512<int> r3,
-        ref Vector512<int> r4, ref Vector512<int> r5, ref Vector512<int> r6, ref Vector512<int> r7,
-        Vector512<long> low, Vector512<long> high)
-    {
-        Vector512<long> t0 = Avx512F.UnpackLow(r0, r1).AsInt64(), t1 = Avx512F.UnpackHigh(r0, r1).AsInt64();
-        Vector512<long> t2 = Avx512F.UnpackLow(r2, r3).AsInt64(), t3 = Avx512F.UnpackHigh(r2, r3).AsInt64();
-        Vector512<long> t4 = Avx512F.UnpackLow(r4, r5).AsInt64(), t5 = Avx512F.UnpackHigh(r4, r5).AsInt64();
-        Vector512<long> t6 = Avx512F.UnpackLow(r6, r7).AsInt64(), t7 = Avx512F.UnpackHigh(r6, r7).AsInt64();
-        Vector512<long> u0 = Avx512F.UnpackLow(t0, t2), u1 = Avx512F.UnpackHigh(t0, t2);
-        Vector512<long> u2 = Avx512F.UnpackLow(t1, t3), u3 = Avx512F.UnpackHigh(t1, t3);
-        Vector512<long> u4 = Avx512F.UnpackLow(t4, t6), u5 = Avx512F.UnpackHigh(t4, t6);
-        Vector512<long> u6 = Avx512F.UnpackLow(t5, t7), u7 = Avx512F.UnpackHigh(t5, t7);
-        r0 = Avx512F.PermuteVar8x64x2(u0, low, u4).AsInt32();
-        r4 = Avx512F.PermuteVar8x64x2(u0, high, u4).AsInt32();
-        r1 = Avx512F.PermuteVar8x64x2(u1, low, u5).AsInt32();
-        r5 = Avx512F.PermuteVar8x64x2(u1, high, u5).AsInt32();
-        r2 = Avx512F.PermuteVar8x64x2(u2, low, u6).AsInt32();
-        r6 = Avx512F.PermuteVar8x64x2(u2, high, u6).AsInt32();
-        r3 = Avx512F.PermuteVar8x64x2(u3, low, u7).AsInt32();
-        r7 = Avx512F.PermuteVar8x64x2(u3, high, u7).AsInt32();
     }
 }

@@ -21,6 +21,12 @@ internal sealed class ScanDecoder
     private readonly int _mcusWide;
     private readonly short[] _block = new short[64]; // sequential: zig-zag order as decoded
     private readonly short[] _natural = new short[64]; // the same in natural order, for the IDCT
+
+    // With AVX-512 a block that needs the full IDCT waits (natural order, in _pendingBlock) for a second
+    // one of the same MCU and table, so that both share one two-block transform; DecodeMcu flushes it.
+    private readonly short[] _pendingBlock = new short[64];
+    private FrameComponent? _pending;
+    private int _pendingOffset;
     private int _eobRun;
 
     public ScanDecoder(JpegDecodingSession session, ScanHeader scan, int scanIndex)
@@ -209,9 +215,20 @@ internal sealed class ScanDecoder
         }
     }
 
+    /// <summary>Inverse-transforms the block waiting for a partner on its own.</summary>
+    private void FlushPending()
+    {
+        if (_pending is FrameComponent c)
+        {
+            InverseDct.Transform(_pendingBlock, c.Quant!, c.Plane.AsSpan(_pendingOffset), c.Stride);
+            _pending = null;
+        }
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void DecodeMcu(ref EntropyBitReader reader, int mcu)
     {
+        _pending = null; // a block left by an MCU that failed belongs to a damaged interval
         int my = mcu / _mcusWide, mx = mcu - (my * _mcusWide);
         if (_interleaved)
         {
@@ -231,6 +248,7 @@ internal sealed class ScanDecoder
             DecodeBlock(ref reader, _scan.Components[0], my, mx, mcu);
         }
 
+        FlushPending();
         if (reader.Overran)
         {
             throw new JpegFormatException("entropy-coded data ended inside this MCU (truncated or corrupt scan)", reader.Position, mcu);
@@ -277,14 +295,28 @@ internal sealed class ScanDecoder
                 throw BlockEntropyDecoder.SequentialError(ref reader, result, mcu);
             }
 
-            if (HasAc(block))
+            if (!HasAc(block))
+            {
+                InverseDct.TransformDcOnly(block[0] * c.Quant![0], output, c.Stride);
+            }
+            else if (!InverseDctPair.IsSupported)
             {
                 JpegTables.FromZigZag(block, _natural);
                 InverseDct.Transform(_natural, c.Quant!, output, c.Stride);
             }
+            else if (_pending != null && (ReferenceEquals(_pending.Quant, c.Quant) || _pending.Quant.AsSpan().SequenceEqual(c.Quant)))
+            {
+                // A second block of the MCU with the same table: both go through one two-block IDCT.
+                JpegTables.FromZigZag(block, _natural);
+                InverseDctPair.Transform(_pendingBlock, _natural, c.Quant, _pending.Plane.AsSpan(_pendingOffset), _pending.Stride, output, c.Stride);
+                _pending = null;
+            }
             else
             {
-                InverseDct.TransformDcOnly(block[0] * c.Quant![0], output, c.Stride);
+                FlushPending();
+                JpegTables.FromZigZag(block, _pendingBlock);
+                _pending = c;
+                _pendingOffset = (blockRow * 8 * c.Stride) + (blockColumn * 8);
             }
 
             return;
