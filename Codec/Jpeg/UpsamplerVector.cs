@@ -25,6 +25,15 @@ internal static class UpsamplerVector
                 Vector512<short> a = Avx512BW.ConvertToVector512Int16(Avx.LoadVector256(near + i)), b = Avx512BW.ConvertToVector512Int16(Avx.LoadVector256(far + i));
                 Avx512BW.Store(sums + i, a + (a << 1) + b);
             }
+
+            if (i < n && n >= 32)
+            {
+                // The tail as one more step ending at n, overlapping the last one (same values rewritten).
+                i = n - 32;
+                Vector512<short> a = Avx512BW.ConvertToVector512Int16(Avx.LoadVector256(near + i)), b = Avx512BW.ConvertToVector512Int16(Avx.LoadVector256(far + i));
+                Avx512BW.Store(sums + i, a + (a << 1) + b);
+                return;
+            }
         }
 
         for (; i + 8 <= n; i += 8)
@@ -53,11 +62,14 @@ internal static class UpsamplerVector
             Vector512<short> eight512 = Vector512.Create((short)8), seven512 = Vector512.Create((short)7);
             for (; i + 33 <= n; i += 32)
             {
-                Vector512<short> cur = Avx512BW.LoadVector512(sums + i);
-                Vector512<short> cur3 = cur + (cur << 1);
-                Vector512<short> even = (cur3 + Avx512BW.LoadVector512(sums + i - 1) + eight512) >> 4;
-                Vector512<short> odd = (cur3 + Avx512BW.LoadVector512(sums + i + 1) + seven512) >> 4;
-                Avx512BW.Store(dst + (2 * i), Avx512BW.PackUnsignedSaturate(Avx512BW.UnpackLow(even, odd), Avx512BW.UnpackHigh(even, odd)));
+                H2V2Step512(sums, dst, i, eight512, seven512);
+            }
+
+            if (i < n - 1 && n >= 34)
+            {
+                // The tail as one more step ending at n − 2, overlapping the last one (same values rewritten).
+                H2V2Step512(sums, dst, n - 33, eight512, seven512);
+                return n - 1;
             }
         }
 
@@ -72,6 +84,16 @@ internal static class UpsamplerVector
         }
 
         return i;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void H2V2Step512(short* sums, byte* dst, int i, Vector512<short> eight, Vector512<short> seven)
+    {
+        Vector512<short> cur = Avx512BW.LoadVector512(sums + i);
+        Vector512<short> cur3 = cur + (cur << 1);
+        Vector512<short> even = (cur3 + Avx512BW.LoadVector512(sums + i - 1) + eight) >> 4;
+        Vector512<short> odd = (cur3 + Avx512BW.LoadVector512(sums + i + 1) + seven) >> 4;
+        Avx512BW.Store(dst + (2 * i), Avx512BW.PackUnsignedSaturate(Avx512BW.UnpackLow(even, odd), Avx512BW.UnpackHigh(even, odd)));
     }
 
     /// <summary>
