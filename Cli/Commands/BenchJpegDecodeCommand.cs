@@ -78,8 +78,12 @@ internal sealed class BenchJpegDecodeCommand : CliCommand
             throw new InvalidOperationException("benchmark inputs are not the intended 256x256 restart-1 files");
         }
 
+        // Ours allocating, turbo, and ours into reused images (as TurboJPEG decodes into its reused buffers),
+        // interleaved in every round so that all three see the same load on a shared machine.
+        PixelImage[] reused = [.. ours.Select(r => new PixelImage(r.Image.Width, r.Image.Height, r.Image.Channels))];
         var ourRates = new List<double>();
         var turboRates = new List<double>();
+        var intoRates = new List<double>();
         for (int r = 0; r < rounds; r++)
         {
             ourRates.Add(Rate(() =>
@@ -96,13 +100,6 @@ internal sealed class BenchJpegDecodeCommand : CliCommand
                     turbo.DecompressRgb(files[i], turboOut[i], ours[i].Image.Width, ours[i].Image.Height);
                 }
             }, pixels, minSeconds));
-        }
-
-        // Ours again, decoding into reused images as TurboJPEG does into its reused buffers.
-        PixelImage[] reused = [.. ours.Select(r => new PixelImage(r.Image.Width, r.Image.Height, r.Image.Channels))];
-        var intoRates = new List<double>();
-        for (int r = 0; r < rounds; r++)
-        {
             intoRates.Add(Rate(() =>
             {
                 for (int i = 0; i < files.Length; i++)

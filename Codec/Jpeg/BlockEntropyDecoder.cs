@@ -10,17 +10,37 @@ namespace JpegLm.Codec.Jpeg;
 /// </summary>
 internal static class BlockEntropyDecoder
 {
+    /// <summary>Outcome of <see cref="DecodeSequential"/>; the caller turns the errors into exceptions.</summary>
+    public enum SequentialResult
+    {
+        Ok,
+        BadDcCode,
+        BadAcCode,
+        CoefficientOverrun,
+        ZeroRunWithoutCoefficient,
+    }
+
     /// <summary>
-    /// Sequential (baseline / extended) block: DC difference then run/size-coded ACs (F.2.2.1–F.2.2.2).
-    /// Returns false when every AC coefficient is zero (the block is flat). The bit buffer is held in
-    /// locals for the whole block (the reader's fields are only touched to refill), which is what makes
-    /// this loop fast; tables are indexed without bounds checks because a 9-bit prefix is always &lt; 512.
+    /// Sequential (baseline / extended) block: DC difference then run/size-coded ACs (F.2.2.1–F.2.2.2) into
+    /// a zeroed block, in zig-zag order (the caller un-zig-zags before the IDCT).
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static bool DecodeSequential(ref EntropyBitReader reader, FrameComponent c, Span<short> block, int mcu)
+    /// <remarks>
+    /// Written for the register allocator: its own frame (not inlined), the bit buffer in locals for the
+    /// whole block (the reader's fields are touched only to refill), one combined AC table, no zig-zag
+    /// table and no MCU number or exceptions in the loop (errors are returned), so the few values live
+    /// across the rare refill call stay in registers. Tables and the block are indexed without bounds
+    /// checks: a 9-bit prefix is always &lt; 512 and k ≤ 63 is checked before every store.
+    /// </remarks>
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    public static SequentialResult DecodeSequential(ref EntropyBitReader reader, FrameComponent c, Span<short> block)
     {
         const int look = HuffmanDecodingTable.LookaheadBits;
-        ReadOnlySpan<byte> zigZag = JpegTables.ZigZag;
+        if (block.Length < 64)
+        {
+            throw new ArgumentException("a block has 64 coefficients", nameof(block));
+        }
+
+        ref short coefficients = ref MemoryMarshal.GetReference(block);
         if (reader.Count < 32)
         {
             reader.Refill();
@@ -35,9 +55,7 @@ internal static class BlockEntropyDecoder
             entry = dc.DecodeLong((uint)(bits >> 48));
             if (entry < 0)
             {
-                reader.Bits = bits;
-                reader.Count = count;
-                throw BadCode(ref reader, "DC", mcu);
+                return Stop(ref reader, bits, count, SequentialResult.BadDcCode);
             }
         }
 
@@ -55,12 +73,11 @@ internal static class BlockEntropyDecoder
 
         // libjpeg keeps the predictor as an int and stores it truncated to a 16-bit coefficient.
         c.DcPredictor += diff;
-        block[0] = (short)c.DcPredictor;
+        coefficients = (short)c.DcPredictor;
 
         HuffmanDecodingTable ac = c.AcTable!;
-        ref int fastAc = ref MemoryMarshal.GetArrayDataReference(ac.FastAc);
-        ref ushort acLookahead = ref MemoryMarshal.GetArrayDataReference(ac.Lookahead);
-        bool anyAc = false;
+        reader.LongCodeTable = ac;
+        ref int table = ref MemoryMarshal.GetArrayDataReference(ac.Sequential);
         int afterZrl = 0; // k just after the latest ZRL: an EOB there ends a block on a ZRL's zeros
         for (int k = 1; k < 64; k++)
         {
@@ -73,36 +90,29 @@ internal static class BlockEntropyDecoder
                 count = reader.Count;
             }
 
-            int prefix = (int)(bits >> (64 - look));
-            int fast = Unsafe.Add(ref fastAc, prefix);
-            if (fast != 0)
+            entry = Unsafe.Add(ref table, (int)(bits >> (64 - look)));
+            if (entry < 0)
             {
                 // Symbol and magnitude bits resolved by one lookup.
-                k += (fast >> 8) & 0xFF;
-                len = fast & 0xFF;
+                k += (entry >> 8) & 0xFF;
+                len = entry & 0xFF;
                 bits <<= len;
                 count -= len;
                 if (k > 63)
                 {
-                    reader.Bits = bits;
-                    reader.Count = count;
-                    throw CoefficientOverrun(ref reader, mcu);
+                    return Stop(ref reader, bits, count, SequentialResult.CoefficientOverrun);
                 }
 
-                block[zigZag[k]] = (short)(fast >> 16);
-                anyAc = true;
+                Unsafe.Add(ref coefficients, k) = (short)((entry << 1) >> 17);
                 continue;
             }
 
-            entry = Unsafe.Add(ref acLookahead, prefix);
             if (entry == 0)
             {
-                entry = ac.DecodeLong((uint)(bits >> 48));
+                entry = reader.LongCodeTable!.DecodeLong((uint)(bits >> 48));
                 if (entry < 0)
                 {
-                    reader.Bits = bits;
-                    reader.Count = count;
-                    throw BadCode(ref reader, "AC", mcu);
+                    return Stop(ref reader, bits, count, SequentialResult.BadAcCode);
                 }
             }
 
@@ -117,9 +127,7 @@ internal static class BlockEntropyDecoder
                 {
                     if (k == afterZrl)
                     {
-                        reader.Bits = bits;
-                        reader.Count = count;
-                        throw ZeroRunWithoutCoefficient(ref reader, mcu);
+                        return Stop(ref reader, bits, count, SequentialResult.ZeroRunWithoutCoefficient);
                     }
 
                     break; // EOB
@@ -131,9 +139,7 @@ internal static class BlockEntropyDecoder
                 // (libjpeg would end the block at 64 instead).
                 if (k > 47)
                 {
-                    reader.Bits = bits;
-                    reader.Count = count;
-                    throw ZeroRunWithoutCoefficient(ref reader, mcu);
+                    return Stop(ref reader, bits, count, SequentialResult.ZeroRunWithoutCoefficient);
                 }
 
                 k += 15;
@@ -144,21 +150,33 @@ internal static class BlockEntropyDecoder
             k += run;
             if (k > 63)
             {
-                reader.Bits = bits;
-                reader.Count = count;
-                throw CoefficientOverrun(ref reader, mcu);
+                return Stop(ref reader, bits, count, SequentialResult.CoefficientOverrun);
             }
 
             int m = (int)(bits >> (64 - size));
             bits <<= size;
             count -= size;
-            block[zigZag[k]] = (short)(m < (1 << (size - 1)) ? m - (1 << size) + 1 : m);
-            anyAc = true;
+            Unsafe.Add(ref coefficients, k) = (short)(m < (1 << (size - 1)) ? m - (1 << size) + 1 : m);
         }
 
+        return Stop(ref reader, bits, count, SequentialResult.Ok);
+    }
+
+    /// <summary>Throws the exception for a failed <see cref="DecodeSequential"/> (with the MCU number the block belongs to).</summary>
+    public static JpegFormatException SequentialError(ref EntropyBitReader reader, SequentialResult result, int mcu) => result switch
+    {
+        SequentialResult.BadDcCode => BadCode(ref reader, "DC", mcu),
+        SequentialResult.BadAcCode => BadCode(ref reader, "AC", mcu),
+        SequentialResult.CoefficientOverrun => CoefficientOverrun(ref reader, mcu),
+        _ => ZeroRunWithoutCoefficient(ref reader, mcu),
+    };
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static SequentialResult Stop(ref EntropyBitReader reader, ulong bits, int count, SequentialResult result)
+    {
         reader.Bits = bits;
         reader.Count = count;
-        return anyAc;
+        return result;
     }
 
     /// <summary>Progressive DC first scan (G.1.2.1): the DC difference scaled by 2^Al.</summary>

@@ -20,6 +20,12 @@ internal ref struct EntropyBitReader
     internal int Count;
     private int _padBits;
 
+    /// <summary>
+    /// The AC table of the sequential block being decoded, for its rare long codes: kept here rather than
+    /// in a local so that <see cref="BlockEntropyDecoder.DecodeSequential"/>'s loop needs one register less.
+    /// </summary>
+    internal HuffmanDecodingTable? LongCodeTable;
+
     /// <summary>Starts reading entropy-coded data at <paramref name="position"/>.</summary>
     public EntropyBitReader(ReadOnlySpan<byte> data, int position)
     {
@@ -138,21 +144,30 @@ internal ref struct EntropyBitReader
     }
 
     /// <summary>Tops the buffer up to at least 57 bits (with zero padding past the segment's end).</summary>
-    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    /// <remarks>
+    /// Inlined (it makes no calls) so that the sequential block loop contains no call at all: a call there
+    /// forces the loop's values into the few callee-saved registers and the rest onto the stack.
+    /// </remarks>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal void Refill()
     {
-        // Fast path: eight bytes ahead with no 0xFF among them are appended in one go.
+        // Fast path: the bytes ahead up to the first 0xFF (all eight when there is none) are appended in
+        // one go; only a 0xFF (stuffed, or a marker such as the RSTn after every MCU) needs the byte loop.
         if (_padBits == 0 && _position + 8 <= _data.Length)
         {
             ulong word = BinaryPrimitives.ReadUInt64BigEndian(_data[_position..]);
-            if (!HasFfByte(word))
+
+            // Refill is only called with fewer than 32 bits buffered, so 4..8 bytes fit.
+            int take = Math.Min((64 - Count) >> 3, FirstFfByte(word));
+            if (take > 0)
             {
-                // Refill is only called with fewer than 32 bits buffered, so 4..8 bytes fit.
-                int take = (64 - Count) >> 3;
                 Bits |= (word & (ulong.MaxValue << (64 - (take * 8)))) >> Count;
                 _position += take;
                 Count += take * 8;
-                return;
+                if (Count >= 32)
+                {
+                    return;
+                }
             }
         }
 
@@ -180,11 +195,15 @@ internal ref struct EntropyBitReader
         }
     }
 
+    /// <summary>Index (0 = most significant) of the first 0xFF byte of a big-endian word, 8 when there is none.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static bool HasFfByte(ulong word)
+    private static int FirstFfByte(ulong word)
     {
-        // A byte is 0xFF exactly when its complement is zero; the classic "has zero byte" test.
+        // A byte is 0xFF exactly when its complement is zero; the classic "has zero byte" test flags every
+        // such byte. A borrow can also flag a byte just before one (e.g. 0xFE 0xFF), so the index may come
+        // out early, never late: no 0xFF is ever taken by the fast path, and the byte loop does the rest.
         ulong x = ~word;
-        return ((x - 0x0101010101010101UL) & ~x & 0x8080808080808080UL) != 0;
+        ulong flags = (x - 0x0101010101010101UL) & ~x & 0x8080808080808080UL;
+        return System.Numerics.BitOperations.LeadingZeroCount(flags) >> 3;
     }
 }

@@ -17,18 +17,18 @@ internal static class ForwardDct
     private const int Pass1Bits = 2;
 
     // round(x · 2^13) for the rotation constants of the LL&M flow graph.
-    private const int F0298631336 = 2446;
-    private const int F0390180644 = 3196;
-    private const int F0541196100 = 4433;
-    private const int F0765366865 = 6270;
-    private const int F0899976223 = 7373;
-    private const int F1175875602 = 9633;
-    private const int F1501321110 = 12299;
-    private const int F1847759065 = 15137;
-    private const int F1961570560 = 16069;
-    private const int F2053119869 = 16819;
-    private const int F2562915447 = 20995;
-    private const int F3072711026 = 25172;
+    internal const int F0298631336 = 2446;
+    internal const int F0390180644 = 3196;
+    internal const int F0541196100 = 4433;
+    internal const int F0765366865 = 6270;
+    internal const int F0899976223 = 7373;
+    internal const int F1175875602 = 9633;
+    internal const int F1501321110 = 12299;
+    internal const int F1847759065 = 15137;
+    internal const int F1961570560 = 16069;
+    internal const int F2053119869 = 16819;
+    internal const int F2562915447 = 20995;
+    internal const int F3072711026 = 25172;
 
     /// <summary>In-place transform of 64 level-shifted samples (natural order).</summary>
     public static void TransformScalar(Span<int> block)

@@ -34,16 +34,27 @@ internal sealed class HuffmanEntropyEncoder
     /// Encodes one block given in zig-zag order. <paramref name="nonzeroMask"/> has bit k set when
     /// coefficient k is nonzero (bit 0 is ignored). The caller reserved <see cref="MaxBytesPerBlock"/>.
     /// </summary>
+    /// <remarks>
+    /// Not inlined on purpose: inlined into the per-MCU loop (three call sites) the bit buffer, the output
+    /// position and the mask no longer fit in registers and every coefficient paid for stack spills.
+    /// </remarks>
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
     public void EncodeBlock(ReadOnlySpan<short> zigZag, ulong nonzeroMask, int dcDifference, HuffmanCodeTable dc, HuffmanCodeTable ac)
     {
         ulong acc = _accumulator;
         int count = _bitCount;
         byte[] data = _output.Data;
         int pos = _output.Length;
+        if (zigZag.Length < 64 || (uint)pos > (uint)(data.Length - MaxBytesPerBlock))
+        {
+            throw new InvalidOperationException("EncodeBlock needs a 64-coefficient block and MaxBytesPerBlock bytes reserved");
+        }
+
+        ref byte output = ref MemoryMarshal.GetArrayDataReference(data);
 
         int magnitudeBits = Category(dcDifference);
         uint dcEntry = Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(dc.Packed), magnitudeBits);
-        Put(ref acc, ref count, data, ref pos, ((dcEntry >> 8) << magnitudeBits) | MagnitudeBits(dcDifference, magnitudeBits), (int)(dcEntry & 0xFF) + magnitudeBits);
+        Put(ref acc, ref count, ref output, ref pos, ((dcEntry >> 8) << magnitudeBits) | MagnitudeBits(dcDifference, magnitudeBits), (int)(dcEntry & 0xFF) + magnitudeBits);
 
         // The mask has 64 bits, so k < 64 and symbols are < 256: no bounds checks needed below.
         ref uint acTable = ref MemoryMarshal.GetArrayDataReference(ac.Packed);
@@ -59,20 +70,20 @@ internal sealed class HuffmanEntropyEncoder
             while (run >= 16)
             {
                 uint zrl = Unsafe.Add(ref acTable, 0xF0);
-                Put(ref acc, ref count, data, ref pos, zrl >> 8, (int)(zrl & 0xFF));
+                Put(ref acc, ref count, ref output, ref pos, zrl >> 8, (int)(zrl & 0xFF));
                 run -= 16;
             }
 
             int value = Unsafe.Add(ref coefficients, k);
             int size = Category(value);
             uint entry = Unsafe.Add(ref acTable, (run << 4) | size);
-            Put(ref acc, ref count, data, ref pos, ((entry >> 8) << size) | MagnitudeBits(value, size), (int)(entry & 0xFF) + size);
+            Put(ref acc, ref count, ref output, ref pos, ((entry >> 8) << size) | MagnitudeBits(value, size), (int)(entry & 0xFF) + size);
         }
 
         if (last != 63)
         {
             uint eob = acTable;
-            Put(ref acc, ref count, data, ref pos, eob >> 8, (int)(eob & 0xFF));
+            Put(ref acc, ref count, ref output, ref pos, eob >> 8, (int)(eob & 0xFF));
         }
 
         _accumulator = acc;
@@ -138,7 +149,12 @@ internal sealed class HuffmanEntropyEncoder
 
     /// <summary>SSSS: the number of bits of |value| (T.81 Table F.1/F.2).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static int Category(int value) => 32 - BitOperations.LeadingZeroCount((uint)Math.Abs(value));
+    private static int Category(int value)
+    {
+        // Branch-free |value| (Math.Abs checks for int.MinValue, which quantized coefficients never are).
+        int sign = value >> 31;
+        return 32 - BitOperations.LeadingZeroCount((uint)((value ^ sign) - sign));
+    }
 
     /// <summary>The low <paramref name="size"/> bits of the value, or of value − 1 when negative (F.1.2.1).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -146,7 +162,7 @@ internal sealed class HuffmanEntropyEncoder
 
     /// <summary>Appends up to 32 bits; whenever 32 or more are buffered, 32 leave, stuffed when needed.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Put(ref ulong acc, ref int count, byte[] data, ref int pos, uint bits, int length)
+    private static void Put(ref ulong acc, ref int count, ref byte output, ref int pos, uint bits, int length)
     {
         acc = (acc << length) | bits;
         count += length;
@@ -160,26 +176,29 @@ internal sealed class HuffmanEntropyEncoder
             if (((inverted - 0x01010101u) & ~inverted & 0x80808080u) == 0)
             {
                 // The caller reserved room, so the unchecked store stays inside the array.
-                Unsafe.WriteUnaligned(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(data), pos), BitConverter.IsLittleEndian ? BinaryPrimitives.ReverseEndianness(word) : word);
+                Unsafe.WriteUnaligned(ref Unsafe.Add(ref output, pos), BitConverter.IsLittleEndian ? BinaryPrimitives.ReverseEndianness(word) : word);
                 pos += 4;
             }
             else
             {
-                WriteStuffed(data, ref pos, word);
+                // Returned rather than passed by reference, so that pos can stay in a register.
+                pos = WriteStuffed(ref output, pos, word);
             }
         }
     }
 
-    private static void WriteStuffed(byte[] data, ref int pos, uint word)
+    private static int WriteStuffed(ref byte output, int pos, uint word)
     {
         for (int shift = 24; shift >= 0; shift -= 8)
         {
             byte b = (byte)(word >> shift);
-            data[pos++] = b;
+            Unsafe.Add(ref output, pos++) = b;
             if (b == 0xFF)
             {
-                data[pos++] = 0;
+                Unsafe.Add(ref output, pos++) = 0;
             }
         }
+
+        return pos;
     }
 }

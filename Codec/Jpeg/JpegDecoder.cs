@@ -159,25 +159,26 @@ public static class JpegDecoder
         PixelImage image = destination ?? new PixelImage(width, height, comps.Length == 1 ? 1 : 3, GC.AllocateUninitializedArray<byte>(width * height * (comps.Length == 1 ? 1 : 3)));
         for (int y = 0; y < height; y++)
         {
-            for (int i = 0; i < comps.Length; i++)
+            // Full-size components (luma in 4:2:0) are read from their planes in place.
+            ReadOnlySpan<byte> r0 = upsamplers[0].RowView(y, rows[0]);
+            Span<byte> dst = image.Row(y);
+            if (comps.Length == 1)
             {
-                upsamplers[i].Row(y, rows[i]);
+                r0[..width].CopyTo(dst);
+                continue;
             }
 
-            Span<byte> dst = image.Row(y);
+            ReadOnlySpan<byte> r1 = upsamplers[1].RowView(y, rows[1]), r2 = upsamplers[2].RowView(y, rows[2]);
             switch (colorSpace)
             {
-                case JpegColorSpace.Grayscale:
-                    rows[0].AsSpan(0, width).CopyTo(dst);
-                    break;
                 case JpegColorSpace.YCbCr:
-                    OutputColorConverter.YCbCrToRgb(rows[0], rows[1], rows[2], dst, width);
+                    OutputColorConverter.YCbCrToRgb(r0, r1, r2, dst, width);
                     break;
                 case JpegColorSpace.Rgb:
-                    OutputColorConverter.PlanarToRgb(rows[0], rows[1], rows[2], dst, width);
+                    OutputColorConverter.PlanarToRgb(r0, r1, r2, dst, width);
                     break;
                 default:
-                    OutputColorConverter.CmykToRgb(rows[0], rows[1], rows[2], rows[3], colorSpace == JpegColorSpace.Ycck, dst, width);
+                    OutputColorConverter.CmykToRgb(r0, r1, r2, upsamplers[3].RowView(y, rows[3]), colorSpace == JpegColorSpace.Ycck, dst, width);
                     break;
             }
         }

@@ -11,6 +11,7 @@ internal sealed class JpegDecodingSession
 {
     private readonly JpegDecoderOptions _options;
     private readonly ushort[]?[] _quantTables = new ushort[4][];
+    private readonly int[]?[] _latchedQuant = new int[4][]; // QuantTable's copies; a new DQT for the slot drops its copy
     private readonly HuffmanDecodingTable?[] _dcTables = new HuffmanDecodingTable[4];
     private readonly HuffmanDecodingTable?[] _acTables = new HuffmanDecodingTable[4];
     private readonly List<JpegCorruptInterval> _corrupt = [];
@@ -186,8 +187,8 @@ internal sealed class JpegDecodingSession
         if (selector <= 1)
         {
             t = selector == 0
-                ? (dc ? new(JpegTables.LuminanceDcBits, JpegTables.LuminanceDcValues, true, at) : new(JpegTables.LuminanceAcBits, JpegTables.LuminanceAcValues, false, at))
-                : (dc ? new(JpegTables.ChrominanceDcBits, JpegTables.ChrominanceDcValues, true, at) : new(JpegTables.ChrominanceAcBits, JpegTables.ChrominanceAcValues, false, at));
+                ? (dc ? HuffmanDecodingTable.Get(JpegTables.LuminanceDcBits, JpegTables.LuminanceDcValues, true, at) : HuffmanDecodingTable.Get(JpegTables.LuminanceAcBits, JpegTables.LuminanceAcValues, false, at))
+                : (dc ? HuffmanDecodingTable.Get(JpegTables.ChrominanceDcBits, JpegTables.ChrominanceDcValues, true, at) : HuffmanDecodingTable.Get(JpegTables.ChrominanceAcBits, JpegTables.ChrominanceAcValues, false, at));
             (dc ? _dcTables : _acTables)[selector] = t;
             return t;
         }
@@ -195,8 +196,17 @@ internal sealed class JpegDecodingSession
         throw new JpegFormatException($"scan uses {(dc ? "DC" : "AC")} Huffman table {selector}, which is not defined", at);
     }
 
+    /// <summary>
+    /// The table a component latches at its first scan, as ints for the IDCT. Components latching the same
+    /// definition get the same array, which lets the decoder pair their blocks in one IDCT cheaply.
+    /// </summary>
     public int[] QuantTable(int selector, long at)
     {
+        if (_latchedQuant[selector] is int[] latched)
+        {
+            return latched;
+        }
+
         ushort[] q = _quantTables[selector]
             ?? throw new JpegFormatException(
                 $"quantization table {selector} is not defined (an image-only stream needs its tables: pass a tables stream in JpegDecoderOptions.Tables / --tables)", at);
@@ -206,6 +216,7 @@ internal sealed class JpegDecodingSession
             copy[i] = q[i];
         }
 
+        _latchedQuant[selector] = copy;
         return copy;
     }
 
@@ -241,6 +252,7 @@ internal sealed class JpegDecodingSession
             }
 
             _quantTables[tq] = table;
+            _latchedQuant[tq] = null;
             p += 1 + size;
         }
     }
@@ -273,7 +285,7 @@ internal sealed class JpegDecodingSession
                 throw new JpegFormatException($"DHT table with {total} symbols does not fit its segment", at + p);
             }
 
-            var table = new HuffmanDecodingTable(bits, s.Slice(p + 17, total), tc == 0, at + p);
+            HuffmanDecodingTable table = HuffmanDecodingTable.Get(bits, s.Slice(p + 17, total), tc == 0, at + p);
             (tc == 0 ? _dcTables : _acTables)[th] = table;
             p += 17 + total;
         }

@@ -57,6 +57,13 @@ internal static class JpegMarkers
     public static int FindNext(ReadOnlySpan<byte> data, int position)
     {
         int p = position;
+
+        // Common case first: a scan's entropy reader stops right at the marker (every MCU with restart 1).
+        if ((uint)(p + 1) < (uint)data.Length && data[p] == 0xFF && data[p + 1] is not (0 or 0xFF))
+        {
+            return p;
+        }
+
         while (true)
         {
             int i = p < data.Length ? data[p..].IndexOf((byte)0xFF) : -1;

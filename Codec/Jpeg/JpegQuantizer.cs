@@ -21,6 +21,11 @@ internal sealed class JpegQuantizer
     private readonly uint[] _reciprocals = new uint[64];
     private readonly uint[] _shifts = new uint[64];
 
+    // The same three tables with each row repeated in both 256-bit halves, for two blocks per vector.
+    private readonly Vector512<uint>[] _corrections2 = new Vector512<uint>[8];
+    private readonly Vector512<uint>[] _reciprocals2 = new Vector512<uint>[8];
+    private readonly Vector512<uint>[] _shifts2 = new Vector512<uint>[8];
+
     /// <summary>Creates the quantizer for a table of 64 entries in natural order.</summary>
     public JpegQuantizer(ReadOnlySpan<ushort> table)
     {
@@ -37,6 +42,15 @@ internal sealed class JpegQuantizer
             _reciprocals[i] = (uint)(((1UL << shift) + (ulong)d - 1) / (ulong)d);
             UsesReciprocals &= table[i] <= 255;
         }
+
+        for (int r = 0; r < 8; r++)
+        {
+            _corrections2[r] = Twice(Vector256.Create(_corrections.AsSpan(8 * r, 8)).AsUInt32());
+            _reciprocals2[r] = Twice(Vector256.Create<uint>(_reciprocals.AsSpan(8 * r, 8)));
+            _shifts2[r] = Twice(Vector256.Create<uint>(_shifts.AsSpan(8 * r, 8)));
+        }
+
+        static Vector512<uint> Twice(Vector256<uint> row) => Vector512.Create(row, row);
     }
 
     /// <summary>The table entries, natural order.</summary>
@@ -108,6 +122,70 @@ internal sealed class JpegQuantizer
         }
 
         return NonzeroMask(zigZag);
+    }
+
+    /// <summary>
+    /// Two blocks at once (AVX-512, after <see cref="ForwardDctPair"/>): vector r holds row r of block A
+    /// in its lower half and of block B in its upper half. Writes both blocks in zig-zag order and
+    /// returns A's nonzero mask (B's in <paramref name="maskB"/>); same arithmetic as <see cref="Quantize"/>.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public ulong QuantizeTwoBlocks(ref Vector512<int> rows, Span<short> zigZagA, Span<short> zigZagB, out ulong maskB)
+    {
+        ref Vector512<uint> corr = ref MemoryMarshal.GetArrayDataReference(_corrections2);
+        ref Vector512<uint> recip = ref MemoryMarshal.GetArrayDataReference(_reciprocals2);
+        ref Vector512<uint> shifts = ref MemoryMarshal.GetArrayDataReference(_shifts2);
+
+        // Each vector of words holds [A row 2j | B row 2j | A row 2j+1 | B row 2j+1] (vpmovsdw keeps order).
+        Vector512<short> w0 = RowPairWords(ref rows, ref corr, ref recip, ref shifts, 0);
+        Vector512<short> w1 = RowPairWords(ref rows, ref corr, ref recip, ref shifts, 2);
+        Vector512<short> w2 = RowPairWords(ref rows, ref corr, ref recip, ref shifts, 4);
+        Vector512<short> w3 = RowPairWords(ref rows, ref corr, ref recip, ref shifts, 6);
+
+        // Natural-order rows 0..3 and 4..7 of each block, then the zig-zag gather as in Quantize.
+        Vector512<long> pickA = Vector512.Create(0L, 1, 4, 5, 8, 9, 12, 13), pickB = Vector512.Create(2L, 3, 6, 7, 10, 11, 14, 15);
+        Vector512<short> lowA = Avx512F.PermuteVar8x64x2(w0.AsInt64(), pickA, w1.AsInt64()).AsInt16();
+        Vector512<short> highA = Avx512F.PermuteVar8x64x2(w2.AsInt64(), pickA, w3.AsInt64()).AsInt16();
+        Vector512<short> lowB = Avx512F.PermuteVar8x64x2(w0.AsInt64(), pickB, w1.AsInt64()).AsInt16();
+        Vector512<short> highB = Avx512F.PermuteVar8x64x2(w2.AsInt64(), pickB, w3.AsInt64()).AsInt16();
+        maskB = StoreZigZag(lowB, highB, zigZagB);
+        return StoreZigZag(lowA, highA, zigZagA);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<short> RowPairWords(ref Vector512<int> rows, ref Vector512<uint> corr, ref Vector512<uint> recip, ref Vector512<uint> shifts, int r)
+    {
+        Vector256<short> even = Avx512F.ConvertToVector256Int16WithSaturation(QuantizeRow(Unsafe.Add(ref rows, r), Unsafe.Add(ref corr, r), Unsafe.Add(ref recip, r), Unsafe.Add(ref shifts, r)));
+        Vector256<short> odd = Avx512F.ConvertToVector256Int16WithSaturation(QuantizeRow(Unsafe.Add(ref rows, r + 1), Unsafe.Add(ref corr, r + 1), Unsafe.Add(ref recip, r + 1), Unsafe.Add(ref shifts, r + 1)));
+        return Vector512.Create(even, odd);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static ulong StoreZigZag(Vector512<short> low, Vector512<short> high, Span<short> zigZag)
+    {
+        if (zigZag.Length < 64)
+        {
+            throw new ArgumentException("a block needs 64 coefficients", nameof(zigZag));
+        }
+
+        ref short destination = ref MemoryMarshal.GetReference(zigZag);
+        Vector512<short> z0 = Avx512BW.PermuteVar32x16x2(low, ZigZagLow, high);
+        Vector512<short> z1 = Avx512BW.PermuteVar32x16x2(low, ZigZagHigh, high);
+        z0.StoreUnsafe(ref destination);
+        z1.StoreUnsafe(ref destination, 32);
+        ulong zeros = Vector512.Equals(z0, Vector512<short>.Zero).ExtractMostSignificantBits()
+            | (Vector512.Equals(z1, Vector512<short>.Zero).ExtractMostSignificantBits() << 32);
+        return ~zeros;
+    }
+
+    /// <summary>q = (|x| + corr) · recip >> shift with x's sign (zero stays zero because corr &lt; divisor).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<int> QuantizeRow(Vector512<int> x, Vector512<uint> corr, Vector512<uint> recip, Vector512<uint> shifts)
+    {
+        Vector512<uint> n = Avx512F.Abs(x) + corr;
+        Vector512<int> q = Avx512F.ShiftRightLogicalVariable(n * recip, shifts).AsInt32();
+        Vector512<int> sign = x >> 31;
+        return (q ^ sign) - sign;
     }
 
     private static readonly Vector512<short> ZigZagLow = ZigZagIndices(0);

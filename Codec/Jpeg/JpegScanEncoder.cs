@@ -230,12 +230,23 @@ internal sealed class JpegScanEncoder
     private void TransformMcu(JpegFrameLayout layout, int row, int col, int slot)
     {
         int blockIndex = slot * layout.BlocksPerMcu;
+        bool pairs = _vectorize && _lumaQuantizer.IsVectorized && _chromaQuantizer.IsVectorized && ForwardDctPair.IsSupported;
         for (int yi = 0; yi < layout.MaxV; yi++)
         {
             for (int xi = 0; xi < layout.MaxH; xi++)
             {
                 int bx = (col * layout.MaxH) + xi, by = (row * layout.MaxV) + yi;
                 Span<short> block = _coefficients.AsSpan(blockIndex * 64, 64);
+                if (pairs && xi + 1 < layout.MaxH && bx + 1 < layout.LumaWidthInBlocks && by < layout.LumaHeightInBlocks)
+                {
+                    // Two side-by-side luma blocks in one pass: their rows are 16 consecutive samples.
+                    int at = (yi * 8 * layout.LumaPlaneStride) + (bx * 8);
+                    _masks[blockIndex] = TransformPair(_lumaPlane, at, at + 8, layout.LumaPlaneStride, _lumaQuantizer, block, _coefficients.AsSpan((blockIndex + 1) * 64, 64), out _masks[blockIndex + 1]);
+                    blockIndex += 2;
+                    xi++;
+                    continue;
+                }
+
                 if (bx >= layout.LumaWidthInBlocks || by >= layout.LumaHeightInBlocks)
                 {
                     block.Clear();
@@ -251,7 +262,13 @@ internal sealed class JpegScanEncoder
             }
         }
 
-        if (layout.ComponentCount == 3)
+        if (layout.ComponentCount == 3 && pairs)
+        {
+            // Cb and Cr share the chroma quantizer, so they make a pair too.
+            int offset = col * 8;
+            _masks[blockIndex] = TransformPair(_cbPlane, _crPlane, offset, layout.ChromaPlaneStride, _chromaQuantizer, _coefficients.AsSpan(blockIndex * 64, 64), _coefficients.AsSpan((blockIndex + 1) * 64, 64), out _masks[blockIndex + 1]);
+        }
+        else if (layout.ComponentCount == 3)
         {
             int offset = col * 8;
             _masks[blockIndex] = TransformBlock(_cbPlane, layout.ChromaPlaneStride, offset, _chromaQuantizer, _coefficients.AsSpan(blockIndex * 64, 64), _vectorize);
@@ -291,6 +308,43 @@ internal sealed class JpegScanEncoder
 
         ForwardDct.TransformScalar(samples);
         return quantizer.QuantizeScalar(samples, zigZag);
+    }
+
+    /// <summary>Two blocks of one plane (at sample offsets <paramref name="offsetA"/>, <paramref name="offsetB"/>) through <see cref="ForwardDctPair"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static ulong TransformPair(byte[] plane, int offsetA, int offsetB, int stride, JpegQuantizer quantizer, Span<short> zigZagA, Span<short> zigZagB, out ulong maskB)
+        => TransformPair(plane, offsetA, plane, offsetB, stride, quantizer, zigZagA, zigZagB, out maskB);
+
+    /// <summary>Same-offset blocks of two planes with the same stride (Cb and Cr).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static ulong TransformPair(byte[] planeA, byte[] planeB, int offset, int stride, JpegQuantizer quantizer, Span<short> zigZagA, Span<short> zigZagB, out ulong maskB)
+        => TransformPair(planeA, offset, planeB, offset, stride, quantizer, zigZagA, zigZagB, out maskB);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe ulong TransformPair(byte[] planeA, int offsetA, byte[] planeB, int offsetB, int stride, JpegQuantizer quantizer, Span<short> zigZagA, Span<short> zigZagB, out ulong maskB)
+    {
+        // Every block lies inside its plane (the planes cover whole MCU rows); checked once here, not per load.
+        if ((uint)(offsetA + (7 * stride) + 8) > (uint)planeA.Length || (uint)(offsetB + (7 * stride) + 8) > (uint)planeB.Length)
+        {
+            throw new InvalidOperationException("block outside its sample plane");
+        }
+
+        Unsafe.SkipInit(out Rows8Wide rows);
+        ref Vector512<int> r0 = ref Unsafe.As<Rows8Wide, Vector512<int>>(ref rows);
+        fixed (byte* a = planeA)
+        fixed (byte* b = planeB)
+        {
+            Vector512<int> center = Vector512.Create(128);
+            for (int r = 0; r < 8; r++)
+            {
+                // Row r of A in lanes 0..7, row r of B in lanes 8..15.
+                Vector128<byte> samples = Vector128.Create(*(ulong*)(a + offsetA + (r * stride)), *(ulong*)(b + offsetB + (r * stride))).AsByte();
+                Unsafe.Add(ref r0, r) = Avx512F.ConvertToVector512Int32(samples) - center;
+            }
+        }
+
+        ForwardDctPair.Transform(ref r0);
+        return quantizer.QuantizeTwoBlocks(ref r0, zigZagA, zigZagB, out maskB);
     }
 
     /// <summary>Emits RSTn when due, then every block of the MCU in coefficient slot <paramref name="slot"/>.</summary>
@@ -346,4 +400,8 @@ internal sealed class JpegScanEncoder
     /// <summary>Eight 256-bit rows of a block on the stack.</summary>
     [StructLayout(LayoutKind.Sequential, Size = 256)]
     private struct Rows8;
+
+    /// <summary>Eight 512-bit rows (two blocks) on the stack.</summary>
+    [StructLayout(LayoutKind.Sequential, Size = 512)]
+    private struct Rows8Wide;
 }

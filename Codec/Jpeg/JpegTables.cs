@@ -1,3 +1,7 @@
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
 namespace JpegLm.Codec.Jpeg;
 
 /// <summary>
@@ -16,6 +20,47 @@ public static class JpegTables
         35, 42, 49, 56, 57, 50, 43, 36, 29, 22, 15, 23, 30, 37, 44, 51,
         58, 59, 52, 45, 38, 31, 39, 46, 53, 60, 61, 54, 47, 55, 62, 63,
     ];
+
+    // vpermt2w indices: natural index n (0..31, 32..63) takes zig-zag position InverseZigZag(n).
+    private static readonly Vector512<short> NaturalLow = InverseZigZagIndices(0);
+    private static readonly Vector512<short> NaturalHigh = InverseZigZagIndices(32);
+
+    /// <summary>Reorders 64 coefficients from zig-zag to natural order (two word permutes with AVX-512BW).</summary>
+    internal static void FromZigZag(ReadOnlySpan<short> zigZag, Span<short> natural)
+    {
+        if (zigZag.Length < 64 || natural.Length < 64)
+        {
+            throw new ArgumentException("blocks have 64 coefficients");
+        }
+
+        if (Avx512BW.IsSupported)
+        {
+            ref short source = ref MemoryMarshal.GetReference(zigZag);
+            ref short destination = ref MemoryMarshal.GetReference(natural);
+            var low = Vector512.LoadUnsafe(ref source);
+            var high = Vector512.LoadUnsafe(ref source, 32);
+            Avx512BW.PermuteVar32x16x2(low, NaturalLow, high).StoreUnsafe(ref destination);
+            Avx512BW.PermuteVar32x16x2(low, NaturalHigh, high).StoreUnsafe(ref destination, 32);
+            return;
+        }
+
+        ReadOnlySpan<byte> order = ZigZag;
+        for (int k = 0; k < 64; k++)
+        {
+            natural[order[k]] = zigZag[k];
+        }
+    }
+
+    private static Vector512<short> InverseZigZagIndices(int start)
+    {
+        Span<short> inverse = stackalloc short[64];
+        for (int k = 0; k < 64; k++)
+        {
+            inverse[ZigZag[k]] = (short)k;
+        }
+
+        return Vector512.Create<short>(inverse.Slice(start, 32));
+    }
 
     /// <summary>Table K.1: luminance quantization base table, natural order.</summary>
     public static ReadOnlySpan<byte> LuminanceQuantBase =>

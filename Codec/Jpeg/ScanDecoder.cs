@@ -1,3 +1,7 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+
 namespace JpegLm.Codec.Jpeg;
 
 /// <summary>
@@ -15,7 +19,14 @@ internal sealed class ScanDecoder
     private readonly bool _interleaved;
     private readonly int _mcuCount;
     private readonly int _mcusWide;
-    private readonly short[] _block = new short[64];
+    private readonly short[] _block = new short[64]; // sequential: zig-zag order as decoded
+    private readonly short[] _natural = new short[64]; // the same in natural order, for the IDCT
+
+    // With AVX-512 a block that needs the full IDCT waits (natural order, in _pendingBlock) for a second
+    // one of the same MCU and table, so that both share one two-block transform; DecodeMcu flushes it.
+    private readonly short[] _pendingBlock = new short[64];
+    private FrameComponent? _pending;
+    private int _pendingOffset;
     private int _eobRun;
 
     public ScanDecoder(JpegDecodingSession session, ScanHeader scan, int scanIndex)
@@ -39,7 +50,7 @@ internal sealed class ScanDecoder
     }
 
     /// <summary>Decodes the entropy-coded data starting at <paramref name="start"/>; returns where marker parsing resumes.</summary>
-    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public int Decode(ReadOnlySpan<byte> data, int start)
     {
         int restart = _session.RestartInterval;
@@ -204,9 +215,20 @@ internal sealed class ScanDecoder
         }
     }
 
-    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    /// <summary>Inverse-transforms the block waiting for a partner on its own.</summary>
+    private void FlushPending()
+    {
+        if (_pending is FrameComponent c)
+        {
+            InverseDct.Transform(_pendingBlock, c.Quant!, c.Plane.AsSpan(_pendingOffset), c.Stride);
+            _pending = null;
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void DecodeMcu(ref EntropyBitReader reader, int mcu)
     {
+        _pending = null; // a block left by an MCU that failed belongs to a damaged interval
         int my = mcu / _mcusWide, mx = mcu - (my * _mcusWide);
         if (_interleaved)
         {
@@ -226,27 +248,75 @@ internal sealed class ScanDecoder
             DecodeBlock(ref reader, _scan.Components[0], my, mx, mcu);
         }
 
+        FlushPending();
         if (reader.Overran)
         {
             throw new JpegFormatException("entropy-coded data ended inside this MCU (truncated or corrupt scan)", reader.Position, mcu);
         }
     }
 
-    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    /// <summary>Clears a 64-coefficient block (a fixed-size store rather than a call to a general clear).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void ZeroBlock(Span<short> block)
+    {
+        if (block.Length != 64)
+        {
+            throw new ArgumentException("a block has 64 coefficients", nameof(block));
+        }
+
+        ref byte start = ref MemoryMarshal.AsBytes(block)[0];
+        Unsafe.InitBlockUnaligned(ref start, 0, 128);
+    }
+
+    /// <summary>Whether any AC coefficient of the block is nonzero (flat blocks take the DC-only IDCT).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static bool HasAc(Span<short> block)
+    {
+        ref short first = ref MemoryMarshal.GetReference(block);
+        Vector256<short> acMask = Vector256.Create((short)0, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1);
+        Vector256<short> any = (Vector256.LoadUnsafe(ref first) & acMask)
+            | Vector256.LoadUnsafe(ref first, 16)
+            | Vector256.LoadUnsafe(ref first, 32)
+            | Vector256.LoadUnsafe(ref first, 48);
+        return any != Vector256<short>.Zero;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void DecodeBlock(ref EntropyBitReader reader, FrameComponent c, int blockRow, int blockColumn, int mcu)
     {
         if (!_frame.Progressive)
         {
             Span<short> block = _block;
-            block.Clear();
+            ZeroBlock(block);
             Span<byte> output = c.Plane.AsSpan((blockRow * 8 * c.Stride) + (blockColumn * 8));
-            if (BlockEntropyDecoder.DecodeSequential(ref reader, c, block, mcu))
+            BlockEntropyDecoder.SequentialResult result = BlockEntropyDecoder.DecodeSequential(ref reader, c, block);
+            if (result != BlockEntropyDecoder.SequentialResult.Ok)
             {
-                InverseDct.Transform(block, c.Quant!, output, c.Stride);
+                throw BlockEntropyDecoder.SequentialError(ref reader, result, mcu);
+            }
+
+            if (!HasAc(block))
+            {
+                InverseDct.TransformDcOnly(block[0] * c.Quant![0], output, c.Stride);
+            }
+            else if (!InverseDctPair.IsSupported)
+            {
+                JpegTables.FromZigZag(block, _natural);
+                InverseDct.Transform(_natural, c.Quant!, output, c.Stride);
+            }
+            else if (_pending != null && (ReferenceEquals(_pending.Quant, c.Quant) || _pending.Quant.AsSpan().SequenceEqual(c.Quant)))
+            {
+                // A second block of the MCU with the same table: both go through one two-block IDCT.
+                JpegTables.FromZigZag(block, _natural);
+                InverseDctPair.Transform(_pendingBlock, _natural, c.Quant, _pending.Plane.AsSpan(_pendingOffset), _pending.Stride, output, c.Stride);
+                _pending = null;
             }
             else
             {
-                InverseDct.TransformDcOnly(block[0] * c.Quant![0], output, c.Stride);
+                FlushPending();
+                JpegTables.FromZigZag(block, _pendingBlock);
+                _pending = c;
+                _pendingOffset = (blockRow * 8 * c.Stride) + (blockColumn * 8);
             }
 
             return;

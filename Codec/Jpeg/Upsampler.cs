@@ -45,6 +45,21 @@ internal sealed class Upsampler
         _colSums = new short[c.SampleWidth];
     }
 
+    /// <summary>
+    /// Output row <paramref name="y"/> of this component: a full-size component's plane row as it is (no
+    /// copy), otherwise <paramref name="scratch"/> after <see cref="Row"/> has filled it.
+    /// </summary>
+    public ReadOnlySpan<byte> RowView(int y, Span<byte> scratch)
+    {
+        if (_method == Method.FullSize)
+        {
+            return _c.Plane.AsSpan(y * _c.Stride, _c.SampleWidth);
+        }
+
+        Row(y, scratch);
+        return scratch;
+    }
+
     /// <summary>Writes output row <paramref name="y"/> of this component into <paramref name="dst"/> (at least the image width, plus padding up to 2× the sample width).</summary>
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public unsafe void Row(int y, Span<byte> dst)

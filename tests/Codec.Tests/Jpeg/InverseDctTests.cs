@@ -31,6 +31,35 @@ public class InverseDctTests
         }
     }
 
+    [SkippableFact]
+    public void Two_block_idct_is_bit_identical_to_the_scalar_reference_for_both_blocks()
+    {
+        Skip.IfNot(InverseDctPair.IsSupported, "AVX-512 not available");
+        var random = new Random(7);
+        short[] a = new short[64], b = new short[64];
+        int[] quant = new int[64];
+        byte[] expectedA = new byte[8 * 11], expectedB = new byte[8 * 13], actualA = new byte[8 * 11], actualB = new byte[8 * 13];
+        for (int round = 0; round < 20000; round++)
+        {
+            int magnitude = round % 4 == 0 ? 2047 : round % 4 == 1 ? 300 : 60;
+            for (int i = 0; i < 64; i++)
+            {
+                a[i] = (short)(random.Next(3) == 0 || i == 0 ? random.Next(-magnitude, magnitude + 1) : 0);
+                b[i] = (short)(random.Next(3) == 0 || i == 0 ? random.Next(-magnitude, magnitude + 1) : 0);
+                quant[i] = round % 3 == 0 ? 1 + random.Next(255) : 1 + random.Next(40);
+            }
+
+            InverseDct.TransformScalar(a, quant, expectedA, 11);
+            InverseDct.TransformScalar(b, quant, expectedB, 13);
+            InverseDctPair.Transform(a, b, quant, actualA, 11, actualB, 13);
+            for (int r = 0; r < 8; r++)
+            {
+                Assert.True(expectedA.AsSpan(r * 11, 8).SequenceEqual(actualA.AsSpan(r * 11, 8)), $"round {round} block A row {r}");
+                Assert.True(expectedB.AsSpan(r * 13, 8).SequenceEqual(actualB.AsSpan(r * 13, 8)), $"round {round} block B row {r}");
+            }
+        }
+    }
+
     [Theory]
     [InlineData(0, 128)]
     [InlineData(8, 129)]

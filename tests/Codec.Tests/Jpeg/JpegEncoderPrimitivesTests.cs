@@ -46,6 +46,39 @@ public class JpegEncoderPrimitivesTests
     }
 
     [SkippableFact]
+    public void Two_block_dct_and_quantizer_equal_the_scalar_path_for_both_blocks()
+    {
+        Skip.IfNot(ForwardDctPair.IsSupported, "no AVX-512 on this machine");
+        var random = new Random(5);
+        var rows = new Vector512<int>[8];
+        short[] actualA = new short[64], actualB = new short[64], expectedA = new short[64], expectedB = new short[64];
+        for (int n = 0; n < 3000; n++)
+        {
+            var quantizer = new JpegQuantizer(Enumerable.Range(0, 64).Select(_ => (ushort)(1 + random.Next(n % 2 == 0 ? 255 : 16))).ToArray());
+            int[] a = new int[64], b = new int[64];
+            for (int i = 0; i < 64; i++)
+            {
+                a[i] = n % 3 == 0 ? (random.Next(2) == 0 ? -128 : 127) : random.Next(-128, 128);
+                b[i] = random.Next(-128, 128);
+            }
+
+            for (int r = 0; r < 8; r++)
+            {
+                rows[r] = Vector512.Create(Vector256.Create(a.AsSpan(r * 8, 8)), Vector256.Create(b.AsSpan(r * 8, 8)));
+            }
+
+            ForwardDctPair.Transform(ref rows[0]);
+            ulong maskA = quantizer.QuantizeTwoBlocks(ref rows[0], actualA, actualB, out ulong maskB);
+            ForwardDct.TransformScalar(a);
+            ForwardDct.TransformScalar(b);
+            Assert.Equal(quantizer.QuantizeScalar(a, expectedA), maskA);
+            Assert.Equal(quantizer.QuantizeScalar(b, expectedB), maskB);
+            Assert.Equal(expectedA, actualA);
+            Assert.Equal(expectedB, actualB);
+        }
+    }
+
+    [SkippableFact]
     public void Vector_quantizer_equals_exact_division_for_every_baseline_divisor_and_numerator()
     {
         Skip.IfNot(ForwardDct.IsVectorized, "no AVX2 on this machine");
