@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using JpegLm.Codec.Bitstream;
 using JpegLm.Codec.Imaging;
 
@@ -214,6 +215,7 @@ public sealed class AvcDecoder
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private Yuv420Frame TakeOutput()
     {
         DecodedPicture pic = _dpb.Output.Dequeue();
@@ -244,6 +246,7 @@ public sealed class AvcDecoder
         return frame;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void ProcessNal(ReadOnlySpan<byte> nal)
     {
         int header = nal[0];
@@ -312,6 +315,7 @@ public sealed class AvcDecoder
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void DecodeSlice(int nalType, int refIdc)
     {
         SliceHeader h;
@@ -371,6 +375,7 @@ public sealed class AvcDecoder
         _errors.Add(new AvcSliceError(slice ?? _sliceCount, _nalOffset, e.Reason, e.Frame, firstMb));
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private bool IsNewPicture(SliceHeader h)
     {
         SliceHeader? p = _lastHeader;
@@ -432,6 +437,7 @@ public sealed class AvcDecoder
         SliceGroupMap.Build(pps, sps.WidthInMbs, sps.HeightInMbs, h.SliceGroupChangeCycle, map);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void SliceDecoding(SliceHeader h, PictureParameterSet pps, SequenceParameterSet sps, int sliceId, ref int addr)
     {
         PictureState state = _state!;

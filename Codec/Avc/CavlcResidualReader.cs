@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using JpegLm.Codec.Bitstream;
 
 namespace JpegLm.Codec.Avc;
@@ -10,6 +11,7 @@ internal static class CavlcResidualReader
     /// <paramref name="coeffLevel"/> (scan order, zero-filled first) and returns TotalCoeff.
     /// <paramref name="nC"/> is -1 for chroma DC, otherwise the neighbour-derived context (9.2.1).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static int Read(RbspReader r, int nC, int maxNumCoeff, Span<int> coeffLevel)
     {
         coeffLevel[..maxNumCoeff].Clear();

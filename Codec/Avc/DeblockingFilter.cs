@@ -1,3 +1,6 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+
 namespace JpegLm.Codec.Avc;
 
 /// <summary>Per-slice deblocking parameters (slice header fields and the PPS chroma offset).</summary>
@@ -37,11 +40,16 @@ internal static class DeblockingFilter
         { 9, 12, 18 }, { 10, 13, 20 }, { 11, 15, 23 }, { 13, 17, 25 },
     };
 
+    // tC0 lanes by bS (0 and 4 take none) for each indexA: Table 8-17 laid out for the kernels.
+    private static readonly short[] Tc0ByStrength = BuildTc0ByStrength();
+
     /// <summary>Filters every macroblock edge of <paramref name="pic"/>; <paramref name="slices"/> is indexed by slice id.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Filter(DecodedPicture pic, PictureState state, IReadOnlyList<SliceFilterParams> slices)
     {
         int w = state.WidthInMbs;
-        Span<int> bs = stackalloc int[4];
+        Span<byte> bs = stackalloc byte[4];
+        Span<byte> lines = stackalloc byte[8 * 16]; // a vertical edge's lines, transposed into rows
         for (int a = 0; a < state.MbCount; a++)
         {
             int sid = state.SliceId[a];
@@ -71,34 +79,34 @@ internal static class DeblockingFilter
                     }
 
                     int n = e == 0 ? (dir == 0 ? a - 1 : a - w) : a;
-                    bool any = false;
+                    int any = 0;
                     for (int k = 0; k < 4; k++)
                     {
                         // q block: column e, row k (vertical edges) or row e, column k (horizontal).
                         int qb = dir == 0 ? e + (4 * k) : k + (4 * e);
                         int pb = e == 0 ? (dir == 0 ? 3 + (4 * k) : k + 12) : (dir == 0 ? qb - 1 : qb - 4);
-                        bs[k] = Strength(state, a, qb, n, pb, e == 0);
-                        any |= bs[k] != 0;
+                        bs[k] = (byte)Strength(state, a, qb, n, pb, e == 0);
+                        any |= bs[k];
                     }
 
-                    if (!any)
+                    if (any == 0)
                     {
                         continue;
                     }
 
                     int qpAv = (state.QpY[a] + state.QpY[n] + 1) >> 1;
-                    FilterLumaEdge(pic, mbx, mby, dir, e, bs, qpAv, sp);
+                    FilterLumaEdge(pic, mbx, mby, dir, e, bs, qpAv, sp, lines);
                     if ((e & 1) == 0)
                     {
                         int qpc = (InverseTransform.ChromaQp(state.QpY[a], sp.ChromaQpOffset) + InverseTransform.ChromaQp(state.QpY[n], sp.ChromaQpOffset) + 1) >> 1;
-                        FilterChromaEdge(pic.U, pic.Width / 2, mbx, mby, dir, e / 2, bs, qpc, sp);
-                        FilterChromaEdge(pic.V, pic.Width / 2, mbx, mby, dir, e / 2, bs, qpc, sp);
+                        FilterChromaEdge(pic, mbx, mby, dir, e / 2, bs, qpc, sp, lines);
                     }
                 }
             }
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static int Strength(PictureState s, int q, int qb, int p, int pb, bool mbEdge)
     {
         bool qIntra = s.Kind[q] >= MacroblockKind.I4x4;
@@ -124,145 +132,114 @@ internal static class DeblockingFilter
         return Math.Abs(s.Mv[qm] - s.Mv[pm]) >= 4 || Math.Abs(s.Mv[qm + 1] - s.Mv[pm + 1]) >= 4 ? 1 : 0;
     }
 
-    private static unsafe void FilterLumaEdge(DecodedPicture pic, int mbx, int mby, int dir, int e, ReadOnlySpan<int> bs, int qpAv, SliceFilterParams sp)
+    // Thresholds of an edge (8.7.2.2): alpha, beta and the row of tC0 by bS; false when alpha or beta is 0
+    // (indexA or indexB below 16), where no sample can pass the filterSamplesFlag test.
+    private static bool Thresholds(int qpAv, SliceFilterParams sp, out int alpha, out int beta, out int tc0Row)
     {
         int indexA = Math.Clamp(qpAv + sp.OffsetA, 0, 51);
-        int alpha = Alpha[indexA];
-        int beta = Beta[Math.Clamp(qpAv + sp.OffsetB, 0, 51)];
-        if (alpha == 0 || beta == 0)
+        alpha = Alpha[indexA];
+        beta = Beta[Math.Clamp(qpAv + sp.OffsetB, 0, 51)];
+        tc0Row = indexA * 5;
+        return alpha != 0 && beta != 0;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void FilterLumaEdge(DecodedPicture pic, int mbx, int mby, int dir, int e, ReadOnlySpan<byte> bs, int qpAv, SliceFilterParams sp, Span<byte> lines)
+    {
+        if (!Thresholds(qpAv, sp, out int alpha, out int beta, out int tc0Row))
         {
             return;
         }
 
+        // Each 4-line group takes its block pair's bS and tC0.
+        ReadOnlySpan<short> tc0 = Tc0ByStrength.AsSpan(tc0Row, 5);
+        Vector256<short> bsV = Vector256.Create(
+            bs[0], bs[0], bs[0], bs[0], bs[1], bs[1], bs[1], bs[1], bs[2], bs[2], bs[2], bs[2], bs[3], bs[3], bs[3], (short)bs[3]);
+        Vector256<short> tcV = Vector256.Create(
+            tc0[bs[0]], tc0[bs[0]], tc0[bs[0]], tc0[bs[0]], tc0[bs[1]], tc0[bs[1]], tc0[bs[1]], tc0[bs[1]],
+            tc0[bs[2]], tc0[bs[2]], tc0[bs[2]], tc0[bs[2]], tc0[bs[3]], tc0[bs[3]], tc0[bs[3]], tc0[bs[3]]);
         int stride = pic.Width;
-        fixed (byte* y = pic.Y)
+        Span<byte> y = pic.Y;
+        if (dir == 1)
         {
-            FilterLuma(y, stride, mbx, mby, dir, e, bs, alpha, beta, indexA);
+            // Horizontal edge: the lines are columns, so the rows p3..q3 are the kernel's rows as they lie.
+            int p3 = (((mby * 16) + (e * 4) - 4) * stride) + (mbx * 16);
+            Span<byte> edge = y.Slice(p3, (7 * stride) + 16); // bounds-checked once for the whole 8 x 16 area
+            DeblockingKernels.Luma(ref edge[0], stride, bsV, tcV, alpha, beta);
+            return;
         }
-    }
 
-    // The sample filters on raw pointers: the edge positions are inside the picture by construction.
-    private static unsafe void FilterLuma(byte* y, int stride, int mbx, int mby, int dir, int e, ReadOnlySpan<int> bs, int alpha, int beta, int indexA)
-    {
-        int origin = (mby * 16 * stride) + (mbx * 16);
-        int step = dir == 0 ? 1 : stride; // across the edge
-        int along = dir == 0 ? stride : 1;
-        int first = origin + (dir == 0 ? e * 4 : e * 4 * stride);
+        int first = (mby * 16 * stride) + (mbx * 16) + (e * 4) - 4;
+        Span<byte> rows = y.Slice(first, (15 * stride) + 8);
         for (int i = 0; i < 16; i++)
         {
-            int strength = bs[i >> 2];
-            if (strength == 0)
+            for (int k = 0; k < 8; k++)
             {
-                continue;
+                lines[(k * 16) + i] = rows[(i * stride) + k];
             }
+        }
 
-            int q0i = first + (i * along);
-            int p0 = y[q0i - step], p1 = y[q0i - (2 * step)], p2 = y[q0i - (3 * step)];
-            int q0 = y[q0i], q1 = y[q0i + step], q2 = y[q0i + (2 * step)];
-            if (Math.Abs(p0 - q0) >= alpha || Math.Abs(p1 - p0) >= beta || Math.Abs(q1 - q0) >= beta)
+        DeblockingKernels.Luma(ref lines[0], 16, bsV, tcV, alpha, beta);
+        for (int i = 0; i < 16; i++)
+        {
+            for (int k = 1; k < 7; k++)
             {
-                continue;
-            }
-
-            int ap = Math.Abs(p2 - p0), aq = Math.Abs(q2 - q0);
-            if (strength < 4)
-            {
-                int tc0 = Tc0[indexA, strength - 1];
-                int tc = tc0 + (ap < beta ? 1 : 0) + (aq < beta ? 1 : 0);
-                int delta = Math.Clamp((((q0 - p0) << 2) + (p1 - q1) + 4) >> 3, -tc, tc);
-                y[q0i - step] = Clip(p0 + delta);
-                y[q0i] = Clip(q0 - delta);
-                if (ap < beta)
-                {
-                    y[q0i - (2 * step)] = (byte)(p1 + Math.Clamp((p2 + ((p0 + q0 + 1) >> 1) - (p1 << 1)) >> 1, -tc0, tc0));
-                }
-
-                if (aq < beta)
-                {
-                    y[q0i + step] = (byte)(q1 + Math.Clamp((q2 + ((p0 + q0 + 1) >> 1) - (q1 << 1)) >> 1, -tc0, tc0));
-                }
-            }
-            else
-            {
-                int p3 = y[q0i - (4 * step)], q3 = y[q0i + (3 * step)];
-                bool strong = Math.Abs(p0 - q0) < ((alpha >> 2) + 2);
-                if (ap < beta && strong)
-                {
-                    y[q0i - step] = (byte)((p2 + (2 * p1) + (2 * p0) + (2 * q0) + q1 + 4) >> 3);
-                    y[q0i - (2 * step)] = (byte)((p2 + p1 + p0 + q0 + 2) >> 2);
-                    y[q0i - (3 * step)] = (byte)(((2 * p3) + (3 * p2) + p1 + p0 + q0 + 4) >> 3);
-                }
-                else
-                {
-                    y[q0i - step] = (byte)(((2 * p1) + p0 + q1 + 2) >> 2);
-                }
-
-                if (aq < beta && strong)
-                {
-                    y[q0i] = (byte)((p1 + (2 * p0) + (2 * q0) + (2 * q1) + q2 + 4) >> 3);
-                    y[q0i + step] = (byte)((p0 + q0 + q1 + q2 + 2) >> 2);
-                    y[q0i + (2 * step)] = (byte)(((2 * q3) + (3 * q2) + q1 + q0 + p0 + 4) >> 3);
-                }
-                else
-                {
-                    y[q0i] = (byte)(((2 * q1) + q0 + p1 + 2) >> 2);
-                }
+                rows[(i * stride) + k] = lines[(k * 16) + i];
             }
         }
     }
 
-    private static unsafe void FilterChromaEdge(byte[] planeArray, int stride, int mbx, int mby, int dir, int e, ReadOnlySpan<int> bs, int qpAv, SliceFilterParams sp)
+    // Chroma edge ce (0 or 2 in luma units, 0 or 1 here) of both Cb and Cr: lanes 0..7 are Cb lines, 8..15 Cr.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void FilterChromaEdge(DecodedPicture pic, int mbx, int mby, int dir, int ce, ReadOnlySpan<byte> bs, int qpAv, SliceFilterParams sp, Span<byte> lines)
     {
-        int indexA = Math.Clamp(qpAv + sp.OffsetA, 0, 51);
-        int alpha = Alpha[indexA];
-        int beta = Beta[Math.Clamp(qpAv + sp.OffsetB, 0, 51)];
-        if (alpha == 0 || beta == 0)
+        if (!Thresholds(qpAv, sp, out int alpha, out int beta, out int tc0Row))
         {
             return;
         }
 
-        fixed (byte* plane = planeArray)
-        {
-            FilterChroma(plane, stride, mbx, mby, dir, e, bs, alpha, beta, indexA);
-        }
-    }
-
-    private static unsafe void FilterChroma(byte* plane, int stride, int mbx, int mby, int dir, int e, ReadOnlySpan<int> bs, int alpha, int beta, int indexA)
-    {
-        int origin = (mby * 8 * stride) + (mbx * 8);
-        int step = dir == 0 ? 1 : stride;
-        int along = dir == 0 ? stride : 1;
-        int first = origin + (dir == 0 ? e * 4 : e * 4 * stride);
+        ReadOnlySpan<short> tc0 = Tc0ByStrength.AsSpan(tc0Row, 5);
+        short b0 = bs[0], b1 = bs[1], b2 = bs[2], b3 = bs[3];
+        Vector256<short> bsV = Vector256.Create(b0, b0, b1, b1, b2, b2, b3, b3, b0, b0, b1, b1, b2, b2, b3, b3);
+        short t0 = tc0[b0], t1 = tc0[b1], t2 = tc0[b2], t3 = tc0[b3];
+        Vector256<short> tcV = Vector256.Create(t0, t0, t1, t1, t2, t2, t3, t3, t0, t0, t1, t1, t2, t2, t3, t3);
+        int stride = pic.Width / 2;
+        Span<byte> u = pic.U, v = pic.V;
+        int first = dir == 1 ? (((mby * 8) + (ce * 4) - 2) * stride) + (mbx * 8) : (mby * 8 * stride) + (mbx * 8) + (ce * 4) - 2;
+        int along = dir == 1 ? 1 : stride, across = dir == 1 ? stride : 1;
         for (int i = 0; i < 8; i++)
         {
-            int strength = bs[i >> 1];
-            if (strength == 0)
+            for (int k = 0; k < 4; k++)
             {
-                continue;
+                int o = first + (i * along) + (k * across);
+                lines[(k * 16) + i] = u[o];
+                lines[(k * 16) + 8 + i] = v[o];
             }
+        }
 
-            int q0i = first + (i * along);
-            int p0 = plane[q0i - step], p1 = plane[q0i - (2 * step)];
-            int q0 = plane[q0i], q1 = plane[q0i + step];
-            if (Math.Abs(p0 - q0) >= alpha || Math.Abs(p1 - p0) >= beta || Math.Abs(q1 - q0) >= beta)
+        DeblockingKernels.Chroma(ref lines[0], 16, bsV, tcV, alpha, beta);
+        for (int i = 0; i < 8; i++)
+        {
+            for (int k = 1; k < 3; k++)
             {
-                continue;
-            }
-
-            if (strength < 4)
-            {
-                int tc = Tc0[indexA, strength - 1] + 1;
-                int delta = Math.Clamp((((q0 - p0) << 2) + (p1 - q1) + 4) >> 3, -tc, tc);
-                plane[q0i - step] = Clip(p0 + delta);
-                plane[q0i] = Clip(q0 - delta);
-            }
-            else
-            {
-                plane[q0i - step] = (byte)(((2 * p1) + p0 + q1 + 2) >> 2);
-                plane[q0i] = (byte)(((2 * q1) + q0 + p1 + 2) >> 2);
+                int o = first + (i * along) + (k * across);
+                u[o] = lines[(k * 16) + i];
+                v[o] = lines[(k * 16) + 8 + i];
             }
         }
     }
 
-    private static byte Clip(int v) => (byte)(v < 0 ? 0 : v > 255 ? 255 : v);
+    private static short[] BuildTc0ByStrength()
+    {
+        var t = new short[52 * 5];
+        for (int indexA = 0; indexA < 52; indexA++)
+        {
+            for (int strength = 1; strength <= 3; strength++)
+            {
+                t[(indexA * 5) + strength] = Tc0[indexA, strength - 1];
+            }
+        }
+
+        return t;
+    }
 }

@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace JpegLm.Codec.Avc;
 
 /// <summary>
@@ -138,6 +140,7 @@ internal sealed class DecodedPictureBuffer
     }
 
     /// <summary>RefPicList0 for a P slice (8.2.4.2.1 then 8.2.4.3).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public DecodedPicture?[] BuildList(SliceHeader h, int maxFrameNum)
     {
         UpdateWrap(h.FrameNum, maxFrameNum);

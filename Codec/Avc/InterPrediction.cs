@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace JpegLm.Codec.Avc;
 
 /// <summary>
@@ -16,6 +18,7 @@ internal sealed class InterPrediction
     private readonly byte[] _jHalf = new byte[MaxWindow * MaxWindow];
 
     /// <summary>Predicts a w x h luma block at (x, y) of <paramref name="dst"/> from <paramref name="reference"/> with motion (mvx, mvy) in quarter samples.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void PredictLuma(DecodedPicture reference, Span<byte> dst, int stride, int x, int y, int w, int h, int mvx, int mvy)
     {
         int xi = x + (mvx >> 2), yi = y + (mvy >> 2);
@@ -148,6 +151,7 @@ internal sealed class InterPrediction
     private static int Clip(int v) => v < 0 ? 0 : v > 255 ? 255 : v;
 
     /// <summary>Predicts a w x h chroma block at chroma (x, y) from one plane with the luma motion vector.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void PredictChroma(byte[] src, int pw, int ph, Span<byte> dst, int stride, int x, int y, int w, int h, int mvx, int mvy)
     {
         int xi = x + (mvx >> 3), yi = y + (mvy >> 3);
@@ -182,6 +186,7 @@ internal sealed class InterPrediction
     }
 
     /// <summary>Applies explicit weighted prediction (8-270) to a w x h block in place.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Weight(Span<byte> dst, int stride, int x, int y, int w, int h, int logWd, int weight, int offset)
     {
         for (int j = 0; j < h; j++)

@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace JpegLm.Codec.Avc;
 
 /// <summary>
@@ -23,6 +25,7 @@ internal static class InverseTransform
     }
 
     /// <summary>Scales the AC (or all, when <paramref name="skipDc"/> is false) levels of a raster 4x4 block in place (8.5.12.1).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Dequantize(Span<int> c, int qp, bool skipDc)
     {
         int[] scale = LevelScale[qp % 6];
@@ -37,6 +40,7 @@ internal static class InverseTransform
     }
 
     /// <summary>The 4x4 inverse transform (8.5.12.2) of <paramref name="d"/>, added to the prediction in place.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void AddInverse4x4(Span<int> d, Span<byte> dst, int offset, int stride)
     {
         Span<int> t = stackalloc int[16];
@@ -68,6 +72,7 @@ internal static class InverseTransform
     }
 
     /// <summary>Intra 16x16 luma DC: inverse Hadamard and scaling (8.5.10), raster 4x4 in place.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void LumaDc(Span<int> c, int qp)
     {
         Span<int> f = stackalloc int[16];
@@ -103,6 +108,7 @@ internal static class InverseTransform
     }
 
     /// <summary>Chroma DC 2x2 transform and scaling (8.5.11) of four raster levels in place.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void ChromaDc(Span<int> c, int qpc)
     {
         int f0 = c[0] + c[1] + c[2] + c[3];

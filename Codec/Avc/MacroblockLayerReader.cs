@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using JpegLm.Codec.Bitstream;
 
 namespace JpegLm.Codec.Avc;
@@ -36,6 +37,7 @@ internal sealed class MacroblockLayerReader
     public int QpPred { get; set; }
 
     /// <summary>Records a P_Skip macroblock at <paramref name="addr"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void SetSkip(Macroblock mb, int addr)
     {
         mb.Address = addr;
@@ -51,6 +53,7 @@ internal sealed class MacroblockLayerReader
     }
 
     /// <summary>Reads macroblock_layer() for the macroblock at <paramref name="addr"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Read(RbspReader r, Macroblock mb, int addr)
     {
         mb.Address = addr;
@@ -122,6 +125,7 @@ internal sealed class MacroblockLayerReader
         return _state.Available(n, SliceId) && (!ConstrainedIntraPred || IsIntraKind(_state.Kind[n]));
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void CheckModes(Macroblock mb, RbspReader r)
     {
         int w = _state.WidthInMbs;
@@ -154,6 +158,7 @@ internal sealed class MacroblockLayerReader
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void ReadInter(RbspReader r, Macroblock mb)
     {
         int maxRef = NumRefIdxActive - 1;
@@ -210,6 +215,7 @@ internal sealed class MacroblockLayerReader
         mvd[(2 * slot) + 1] = r.ReadSe("mvd_l0 y", -16384, 16383);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void ReadPcm(RbspReader r, Macroblock mb)
     {
         mb.Kind = MacroblockKind.IPcm;
@@ -236,6 +242,7 @@ internal sealed class MacroblockLayerReader
     // Marks the macroblock decoded in this slice and stores what neighbours read before its residual.
     private void Commit(Macroblock mb) => _state.MarkDecoded(mb.Address, SliceId, mb.Kind);
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void ReadIntra4x4Modes(RbspReader r, Macroblock mb)
     {
         int a = mb.Address;
@@ -279,6 +286,7 @@ internal sealed class MacroblockLayerReader
     /// <summary>luma4x4BlkIdx (8x8 then 4x4 z-order) to raster block index (x + 4y).</summary>
     public static int BlockIndexToRaster(int blk) => ((blk & 8) << 0 | ((blk & 2) << 1)) + ((blk & 4) >> 1) + (blk & 1);
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void ReadResidualWithQp(RbspReader r, Macroblock mb)
     {
         int cbp = mb.CodedBlockPattern;
@@ -293,6 +301,7 @@ internal sealed class MacroblockLayerReader
         ReadResidual(r, mb);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void ReadResidual(RbspReader r, Macroblock mb)
     {
         int a = mb.Address;

@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace JpegLm.Codec.Avc;
 
 /// <summary>
@@ -34,6 +36,7 @@ internal sealed class MacroblockReconstructor
 
     public SliceHeader? Header { get; set; }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Reconstruct(Macroblock mb)
     {
         switch (mb.Kind)
@@ -58,6 +61,7 @@ internal sealed class MacroblockReconstructor
         _state.RefPicId.AsSpan(a * 4, 4).Fill(-1);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Pcm(Macroblock mb)
     {
         int a = mb.Address, w = _state.WidthInMbs;
@@ -90,6 +94,7 @@ internal sealed class MacroblockReconstructor
         return _state.Available(n, SliceId) && (!ConstrainedIntraPred || _state.Kind[n] >= MacroblockKind.I4x4);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Intra(Macroblock mb)
     {
         int a = mb.Address, w = _state.WidthInMbs;
@@ -162,6 +167,7 @@ internal sealed class MacroblockReconstructor
         StoreIntraMotion(a);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void ChromaResidual(Macroblock mb, int chromaOff, int cs)
     {
         if ((mb.CodedBlockPattern >> 4) == 0)
@@ -193,6 +199,7 @@ internal sealed class MacroblockReconstructor
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Inter(Macroblock mb)
     {
         int a = mb.Address, w = _state.WidthInMbs;
@@ -288,12 +295,14 @@ internal sealed class MacroblockReconstructor
         ChromaResidual(mb, (mby * 8 * cs) + (mbx * 8), cs);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void PartitionWithMvd(Macroblock mb, int mbx, int mby, int x, int y, int w, int h, int refIdx, int mvdSlot)
     {
         var p = _mvp.Predict(x, y, w, h, refIdx);
         Partition(mbx, mby, x, y, w, h, refIdx, p.X + mb.Mvd[2 * mvdSlot], p.Y + mb.Mvd[(2 * mvdSlot) + 1]);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Partition(int mbx, int mby, int x, int y, int w, int h, int refIdx, int mvx, int mvy)
     {
         _mvp.Assign(x, y, w, h, refIdx, mvx, mvy);

@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Runtime.CompilerServices;
 using JpegLm.Codec.Avc;
 
 namespace JpegLm.Codec.Bitstream;
@@ -38,6 +39,7 @@ public sealed class RbspReader
     public bool IsByteAligned => (_position & 7) == 0;
 
     /// <summary>Loads a new payload (copied into a reused buffer).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Reset(ReadOnlySpan<byte> rbsp)
     {
         if (_data.Length < rbsp.Length + Padding)
@@ -115,6 +117,7 @@ public sealed class RbspReader
     public bool ReadFlag() => ReadBits(1) != 0;
 
     /// <summary>ue(v), clause 9.1; at most 32 leading zeros (values up to 2^32-2).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public uint ReadUe()
     {
         uint peek = PeekRaw(32); // padding zeros only lengthen the code, and Skip then fails past the end
@@ -143,6 +146,7 @@ public sealed class RbspReader
     }
 
     /// <summary>ue(v) checked against an inclusive maximum, naming the syntax element on failure.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public int ReadUe(string element, int max)
     {
         long start = _position;
@@ -196,6 +200,7 @@ public sealed class RbspReader
     private int BitAt(long bit) => (_data[(int)(bit >> 3)] >> (7 - (int)(bit & 7))) & 1;
 
     /// <summary>se(v), clause 9.1.1.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public int ReadSe()
     {
         uint k = ReadUe();
@@ -203,6 +208,7 @@ public sealed class RbspReader
     }
 
     /// <summary>se(v) checked against an inclusive range.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public int ReadSe(string element, int min, int max)
     {
         int v = ReadSe();
