@@ -44,6 +44,8 @@ public sealed class AvcDecoder
     private readonly PictureOrderCount _poc = new();
     private readonly List<SliceFilterParams> _sliceParams = [];
     private readonly List<AvcSliceError> _errors = [];
+    private readonly Func<int, PictureParameterSet?> _ppsById;
+    private readonly Func<int, SequenceParameterSet?> _spsById;
     private PictureState? _state;
     private Yuv420Frame? _outputFrame;
     private MacroblockLayerReader? _layer;
@@ -71,6 +73,8 @@ public sealed class AvcDecoder
     {
         ArgumentNullException.ThrowIfNull(options);
         _options = options;
+        _ppsById = id => _pps[id]; // made once: every slice header looks its parameter sets up
+        _spsById = id => _sps[id];
     }
 
     /// <summary>Slices that failed (tolerant or parse-only mode).</summary>
@@ -138,7 +142,7 @@ public sealed class AvcDecoder
             SequenceParameterSet sps;
             try
             {
-                h = SliceHeader.Parse(_reader, type, (nal[0] >> 5) & 3, id => _pps[id], id => _sps[id], out pps, out sps);
+                h = SliceHeader.Parse(_reader, type, (nal[0] >> 5) & 3, _ppsById, _spsById, out pps, out sps);
             }
             catch (AvcFormatException e)
             {
@@ -323,7 +327,7 @@ public sealed class AvcDecoder
         SequenceParameterSet sps;
         try
         {
-            h = SliceHeader.Parse(_reader, nalType, refIdc, id => _pps[id], id => _sps[id], out pps, out sps);
+            h = SliceHeader.Parse(_reader, nalType, refIdc, _ppsById, _spsById, out pps, out sps);
         }
         catch (AvcFormatException e)
         {
@@ -391,6 +395,7 @@ public sealed class AvcDecoder
             || h.FirstMbInSlice >= _state!.MbCount || _state.SliceId[h.FirstMbInSlice] >= 0;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void StartPicture(SliceHeader h, PictureParameterSet pps, SequenceParameterSet sps)
     {
         _frameCount++;
@@ -425,6 +430,7 @@ public sealed class AvcDecoder
         ComputeSliceGroupMap(pps, sps, h);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void ComputeSliceGroupMap(PictureParameterSet pps, SequenceParameterSet sps, SliceHeader h)
     {
         byte[] map = _state!.SliceGroupMap;
@@ -535,6 +541,7 @@ public sealed class AvcDecoder
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void CheckAddress(int addr, int mbCount, PictureState state)
     {
         if (addr >= mbCount)
@@ -548,6 +555,7 @@ public sealed class AvcDecoder
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void FinishPicture()
     {
         if (_current == null || _state == null || _currentHeader == null)
@@ -562,7 +570,7 @@ public sealed class AvcDecoder
         if (!_options.ParseOnly)
         {
             Conceal(pic);
-            DeblockingFilter.Filter(pic, _state, _sliceParams);
+            DeblockingFilter.Filter(pic, _state, System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_sliceParams));
         }
 
         if (h.IsIdr || h.HasMmco5)
@@ -593,6 +601,7 @@ public sealed class AvcDecoder
     // A picture whose slices leave macroblocks uncovered lost a slice NAL unit (or the stream was cut): that is
     // corrupt even though every slice present parsed. Reported once per picture, and only when no broken slice
     // of the picture already explains the gap.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void ReportMissingMacroblocks()
     {
         PictureState s = _state!;
@@ -614,6 +623,7 @@ public sealed class AvcDecoder
     }
 
     // Macroblocks no slice decoded (lost or broken slices) are copied from the previous frame.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Conceal(DecodedPicture pic)
     {
         PictureState s = _state!;

@@ -45,11 +45,15 @@ internal static class DeblockingFilter
 
     /// <summary>Filters every macroblock edge of <paramref name="pic"/>; <paramref name="slices"/> is indexed by slice id.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Filter(DecodedPicture pic, PictureState state, IReadOnlyList<SliceFilterParams> slices)
+    public static void Filter(DecodedPicture pic, PictureState state, ReadOnlySpan<SliceFilterParams> slices)
     {
         int w = state.WidthInMbs;
         Span<byte> bs = stackalloc byte[4];
         Span<byte> lines = stackalloc byte[8 * 16]; // a vertical edge's lines, transposed into rows
+        MacroblockKind[] kind = state.Kind;
+        byte[] totals = state.TotalCoeff;
+        int[] refPic = state.RefPicId;
+        short[] mv = state.Mv;
         for (int a = 0; a < state.MbCount; a++)
         {
             int sid = state.SliceId[a];
@@ -65,6 +69,7 @@ internal static class DeblockingFilter
             }
 
             int mbx = a % w, mby = a / w;
+            bool qIntra = kind[a] >= MacroblockKind.I4x4;
             bool leftEdge = mbx > 0 && (sp.DisableIdc != 2 || state.SliceId[a - 1] == sid) && state.SliceId[a - 1] >= 0;
             bool topEdge = mby > 0 && (sp.DisableIdc != 2 || state.SliceId[a - w] == sid) && state.SliceId[a - w] >= 0;
 
@@ -79,19 +84,27 @@ internal static class DeblockingFilter
                     }
 
                     int n = e == 0 ? (dir == 0 ? a - 1 : a - w) : a;
-                    int any = 0;
-                    for (int k = 0; k < 4; k++)
+                    if (qIntra || kind[n] >= MacroblockKind.I4x4)
                     {
-                        // q block: column e, row k (vertical edges) or row e, column k (horizontal).
-                        int qb = dir == 0 ? e + (4 * k) : k + (4 * e);
-                        int pb = e == 0 ? (dir == 0 ? 3 + (4 * k) : k + 12) : (dir == 0 ? qb - 1 : qb - 4);
-                        bs[k] = (byte)Strength(state, a, qb, n, pb, e == 0);
-                        any |= bs[k];
+                        // An intra macroblock on either side: 4 on a macroblock edge, 3 inside (8.7.2.1).
+                        bs.Fill((byte)(e == 0 ? 4 : 3));
                     }
-
-                    if (any == 0)
+                    else
                     {
-                        continue;
+                        int any = 0;
+                        for (int k = 0; k < 4; k++)
+                        {
+                            // q block: column e, row k (vertical edges) or row e, column k (horizontal).
+                            int qb = dir == 0 ? e + (4 * k) : k + (4 * e);
+                            int pb = e == 0 ? (dir == 0 ? 3 + (4 * k) : k + 12) : (dir == 0 ? qb - 1 : qb - 4);
+                            bs[k] = (byte)InterStrength(totals, refPic, mv, a, qb, n, pb);
+                            any |= bs[k];
+                        }
+
+                        if (any == 0)
+                        {
+                            continue;
+                        }
                     }
 
                     int qpAv = (state.QpY[a] + state.QpY[n] + 1) >> 1;
@@ -106,30 +119,25 @@ internal static class DeblockingFilter
         }
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static int Strength(PictureState s, int q, int qb, int p, int pb, bool mbEdge)
+    // bS between two blocks of inter macroblocks (8.7.2.1): 2 where either has coefficients, 1 where they use
+    // different reference pictures or motion differing by a whole sample or more, else 0.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int InterStrength(byte[] totals, int[] refPic, short[] mv, int q, int qb, int p, int pb)
     {
-        bool qIntra = s.Kind[q] >= MacroblockKind.I4x4;
-        bool pIntra = s.Kind[p] >= MacroblockKind.I4x4;
-        if (qIntra || pIntra)
-        {
-            return mbEdge ? 4 : 3;
-        }
-
-        if (s.TotalCoeff[(q * PictureState.CoeffSlots) + qb] != 0 || s.TotalCoeff[(p * PictureState.CoeffSlots) + pb] != 0)
+        if (totals[(q * PictureState.CoeffSlots) + qb] != 0 || totals[(p * PictureState.CoeffSlots) + pb] != 0)
         {
             return 2;
         }
 
-        int q8 = (((qb >> 2) >> 1) * 2) + ((qb & 3) >> 1);
-        int p8 = (((pb >> 2) >> 1) * 2) + ((pb & 3) >> 1);
-        if (s.RefPicId[(q * 4) + q8] != s.RefPicId[(p * 4) + p8])
+        int q8 = ((qb >> 3) * 2) + ((qb & 3) >> 1);
+        int p8 = ((pb >> 3) * 2) + ((pb & 3) >> 1);
+        if (refPic[(q * 4) + q8] != refPic[(p * 4) + p8])
         {
             return 1;
         }
 
         int qm = (q * 32) + (2 * qb), pm = (p * 32) + (2 * pb);
-        return Math.Abs(s.Mv[qm] - s.Mv[pm]) >= 4 || Math.Abs(s.Mv[qm + 1] - s.Mv[pm + 1]) >= 4 ? 1 : 0;
+        return Math.Abs(mv[qm] - mv[pm]) >= 4 || Math.Abs(mv[qm + 1] - mv[pm + 1]) >= 4 ? 1 : 0;
     }
 
     // Thresholds of an edge (8.7.2.2): alpha, beta and the row of tC0 by bS; false when alpha or beta is 0
@@ -170,23 +178,10 @@ internal static class DeblockingFilter
         }
 
         int first = (mby * 16 * stride) + (mbx * 16) + (e * 4) - 4;
-        Span<byte> rows = y.Slice(first, (15 * stride) + 8);
-        for (int i = 0; i < 16; i++)
-        {
-            for (int k = 0; k < 8; k++)
-            {
-                lines[(k * 16) + i] = rows[(i * stride) + k];
-            }
-        }
-
+        Span<byte> rows = y.Slice(first, (15 * stride) + 8); // bounds-checked once for the 16 x 8 area
+        DeblockingKernels.Transpose16x8(ref rows[0], stride, lines);
         DeblockingKernels.Luma(ref lines[0], 16, bsV, tcV, alpha, beta);
-        for (int i = 0; i < 16; i++)
-        {
-            for (int k = 1; k < 7; k++)
-            {
-                rows[(i * stride) + k] = lines[(k * 16) + i];
-            }
-        }
+        DeblockingKernels.Transpose8x16(lines, ref rows[0], stride);
     }
 
     // Chroma edge ce (0 or 2 in luma units, 0 or 1 here) of both Cb and Cr: lanes 0..7 are Cb lines, 8..15 Cr.
@@ -205,27 +200,45 @@ internal static class DeblockingFilter
         Vector256<short> tcV = Vector256.Create(t0, t0, t1, t1, t2, t2, t3, t3, t0, t0, t1, t1, t2, t2, t3, t3);
         int stride = pic.Width / 2;
         Span<byte> u = pic.U, v = pic.V;
-        int first = dir == 1 ? (((mby * 8) + (ce * 4) - 2) * stride) + (mbx * 8) : (mby * 8 * stride) + (mbx * 8) + (ce * 4) - 2;
-        int along = dir == 1 ? 1 : stride, across = dir == 1 ? stride : 1;
-        for (int i = 0; i < 8; i++)
+        if (dir == 1)
         {
+            // Horizontal edge: rows p1..q1 of Cb and Cr side by side, 8 samples each.
+            int first = (((mby * 8) + (ce * 4) - 2) * stride) + (mbx * 8);
             for (int k = 0; k < 4; k++)
             {
-                int o = first + (i * along) + (k * across);
-                lines[(k * 16) + i] = u[o];
-                lines[(k * 16) + 8 + i] = v[o];
+                u.Slice(first + (k * stride), 8).CopyTo(lines.Slice(k * 16, 8));
+                v.Slice(first + (k * stride), 8).CopyTo(lines.Slice((k * 16) + 8, 8));
+            }
+
+            DeblockingKernels.Chroma(ref lines[0], 16, bsV, tcV, alpha, beta);
+            for (int k = 1; k < 3; k++)
+            {
+                lines.Slice(k * 16, 8).CopyTo(u.Slice(first + (k * stride), 8));
+                lines.Slice((k * 16) + 8, 8).CopyTo(v.Slice(first + (k * stride), 8));
+            }
+
+            return;
+        }
+
+        int left = (mby * 8 * stride) + (mbx * 8) + (ce * 4) - 2;
+        for (int i = 0; i < 8; i++)
+        {
+            int o = left + (i * stride);
+            for (int k = 0; k < 4; k++)
+            {
+                lines[(k * 16) + i] = u[o + k];
+                lines[(k * 16) + 8 + i] = v[o + k];
             }
         }
 
         DeblockingKernels.Chroma(ref lines[0], 16, bsV, tcV, alpha, beta);
         for (int i = 0; i < 8; i++)
         {
-            for (int k = 1; k < 3; k++)
-            {
-                int o = first + (i * along) + (k * across);
-                u[o] = lines[(k * 16) + i];
-                v[o] = lines[(k * 16) + 8 + i];
-            }
+            int o = left + (i * stride);
+            u[o + 1] = lines[16 + i];
+            u[o + 2] = lines[32 + i];
+            v[o + 1] = lines[24 + i];
+            v[o + 2] = lines[40 + i];
         }
     }
 

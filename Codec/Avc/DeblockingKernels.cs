@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 
@@ -98,6 +99,104 @@ internal static class DeblockingKernels
         Vector256<short> q0n = Vector256.ConditionalSelect(is4, ((vq1 << 1) + vq0 + vp1 + two) >> 2, Clip255(vq0 - delta));
         Store(ref Unsafe.Add(ref p1, stride), Vector256.ConditionalSelect(filter, p0n, vp0));
         Store(ref Unsafe.Add(ref p1, 2 * stride), Vector256.ConditionalSelect(filter, q0n, vq0));
+    }
+
+    /// <summary>
+    /// Transposes the 16 rows of 8 samples at <paramref name="src"/> (a vertical edge's lines, p3..q3 each) into
+    /// 8 rows of 16 in <paramref name="dst"/>: row k holds sample k of every line.
+    /// </summary>
+    public static void Transpose16x8(ref byte src, nint stride, Span<byte> dst)
+    {
+        if (!Sse2.IsSupported)
+        {
+            for (int i = 0; i < 16; i++)
+            {
+                for (int k = 0; k < 8; k++)
+                {
+                    dst[(k * 16) + i] = Unsafe.Add(ref src, (i * stride) + k);
+                }
+            }
+
+            return;
+        }
+
+        // Interleave bytes of row pairs, then 16-bit pairs, 32-bit quads and 64-bit halves: after the last
+        // step each vector is one column of the 16 x 8 block.
+        Vector128<byte> a0 = Sse2.UnpackLow(Row8(ref src, 0, stride), Row8(ref src, 1, stride));
+        Vector128<byte> a1 = Sse2.UnpackLow(Row8(ref src, 2, stride), Row8(ref src, 3, stride));
+        Vector128<byte> a2 = Sse2.UnpackLow(Row8(ref src, 4, stride), Row8(ref src, 5, stride));
+        Vector128<byte> a3 = Sse2.UnpackLow(Row8(ref src, 6, stride), Row8(ref src, 7, stride));
+        Vector128<byte> a4 = Sse2.UnpackLow(Row8(ref src, 8, stride), Row8(ref src, 9, stride));
+        Vector128<byte> a5 = Sse2.UnpackLow(Row8(ref src, 10, stride), Row8(ref src, 11, stride));
+        Vector128<byte> a6 = Sse2.UnpackLow(Row8(ref src, 12, stride), Row8(ref src, 13, stride));
+        Vector128<byte> a7 = Sse2.UnpackLow(Row8(ref src, 14, stride), Row8(ref src, 15, stride));
+        Vector128<ushort> b0 = Sse2.UnpackLow(a0.AsUInt16(), a1.AsUInt16()), b1 = Sse2.UnpackHigh(a0.AsUInt16(), a1.AsUInt16());
+        Vector128<ushort> b2 = Sse2.UnpackLow(a2.AsUInt16(), a3.AsUInt16()), b3 = Sse2.UnpackHigh(a2.AsUInt16(), a3.AsUInt16());
+        Vector128<ushort> b4 = Sse2.UnpackLow(a4.AsUInt16(), a5.AsUInt16()), b5 = Sse2.UnpackHigh(a4.AsUInt16(), a5.AsUInt16());
+        Vector128<ushort> b6 = Sse2.UnpackLow(a6.AsUInt16(), a7.AsUInt16()), b7 = Sse2.UnpackHigh(a6.AsUInt16(), a7.AsUInt16());
+        Vector128<uint> c0 = Sse2.UnpackLow(b0.AsUInt32(), b2.AsUInt32()), c1 = Sse2.UnpackHigh(b0.AsUInt32(), b2.AsUInt32());
+        Vector128<uint> c2 = Sse2.UnpackLow(b1.AsUInt32(), b3.AsUInt32()), c3 = Sse2.UnpackHigh(b1.AsUInt32(), b3.AsUInt32());
+        Vector128<uint> c4 = Sse2.UnpackLow(b4.AsUInt32(), b6.AsUInt32()), c5 = Sse2.UnpackHigh(b4.AsUInt32(), b6.AsUInt32());
+        Vector128<uint> c6 = Sse2.UnpackLow(b5.AsUInt32(), b7.AsUInt32()), c7 = Sse2.UnpackHigh(b5.AsUInt32(), b7.AsUInt32());
+        ref byte d = ref dst[..128][0];
+        Sse2.UnpackLow(c0.AsUInt64(), c4.AsUInt64()).AsByte().StoreUnsafe(ref d);
+        Sse2.UnpackHigh(c0.AsUInt64(), c4.AsUInt64()).AsByte().StoreUnsafe(ref Unsafe.Add(ref d, 16));
+        Sse2.UnpackLow(c1.AsUInt64(), c5.AsUInt64()).AsByte().StoreUnsafe(ref Unsafe.Add(ref d, 32));
+        Sse2.UnpackHigh(c1.AsUInt64(), c5.AsUInt64()).AsByte().StoreUnsafe(ref Unsafe.Add(ref d, 48));
+        Sse2.UnpackLow(c2.AsUInt64(), c6.AsUInt64()).AsByte().StoreUnsafe(ref Unsafe.Add(ref d, 64));
+        Sse2.UnpackHigh(c2.AsUInt64(), c6.AsUInt64()).AsByte().StoreUnsafe(ref Unsafe.Add(ref d, 80));
+        Sse2.UnpackLow(c3.AsUInt64(), c7.AsUInt64()).AsByte().StoreUnsafe(ref Unsafe.Add(ref d, 96));
+        Sse2.UnpackHigh(c3.AsUInt64(), c7.AsUInt64()).AsByte().StoreUnsafe(ref Unsafe.Add(ref d, 112));
+    }
+
+    /// <summary>The inverse of <see cref="Transpose16x8"/>: 8 rows of 16 back into 16 rows of 8 samples at <paramref name="dst"/>.</summary>
+    public static void Transpose8x16(ReadOnlySpan<byte> src, ref byte dst, nint stride)
+    {
+        if (!Sse2.IsSupported)
+        {
+            for (int i = 0; i < 16; i++)
+            {
+                for (int k = 0; k < 8; k++)
+                {
+                    Unsafe.Add(ref dst, (i * stride) + k) = src[(k * 16) + i];
+                }
+            }
+
+            return;
+        }
+
+        ref byte s = ref MemoryMarshal.GetReference(src[..128]);
+        Vector128<byte> k0 = Vector128.LoadUnsafe(ref s), k1 = Vector128.LoadUnsafe(ref s, 16), k2 = Vector128.LoadUnsafe(ref s, 32), k3 = Vector128.LoadUnsafe(ref s, 48);
+        Vector128<byte> k4 = Vector128.LoadUnsafe(ref s, 64), k5 = Vector128.LoadUnsafe(ref s, 80), k6 = Vector128.LoadUnsafe(ref s, 96), k7 = Vector128.LoadUnsafe(ref s, 112);
+        Vector128<ushort> d0 = Sse2.UnpackLow(k0, k1).AsUInt16(), d1 = Sse2.UnpackHigh(k0, k1).AsUInt16();
+        Vector128<ushort> d2 = Sse2.UnpackLow(k2, k3).AsUInt16(), d3 = Sse2.UnpackHigh(k2, k3).AsUInt16();
+        Vector128<ushort> d4 = Sse2.UnpackLow(k4, k5).AsUInt16(), d5 = Sse2.UnpackHigh(k4, k5).AsUInt16();
+        Vector128<ushort> d6 = Sse2.UnpackLow(k6, k7).AsUInt16(), d7 = Sse2.UnpackHigh(k6, k7).AsUInt16();
+        Vector128<uint> e0 = Sse2.UnpackLow(d0, d2).AsUInt32(), e1 = Sse2.UnpackHigh(d0, d2).AsUInt32();
+        Vector128<uint> e2 = Sse2.UnpackLow(d4, d6).AsUInt32(), e3 = Sse2.UnpackHigh(d4, d6).AsUInt32();
+        Vector128<uint> e4 = Sse2.UnpackLow(d1, d3).AsUInt32(), e5 = Sse2.UnpackHigh(d1, d3).AsUInt32();
+        Vector128<uint> e6 = Sse2.UnpackLow(d5, d7).AsUInt32(), e7 = Sse2.UnpackHigh(d5, d7).AsUInt32();
+        StoreRows(ref dst, 0, stride, Sse2.UnpackLow(e0, e2).AsUInt64());
+        StoreRows(ref dst, 2, stride, Sse2.UnpackHigh(e0, e2).AsUInt64());
+        StoreRows(ref dst, 4, stride, Sse2.UnpackLow(e1, e3).AsUInt64());
+        StoreRows(ref dst, 6, stride, Sse2.UnpackHigh(e1, e3).AsUInt64());
+        StoreRows(ref dst, 8, stride, Sse2.UnpackLow(e4, e6).AsUInt64());
+        StoreRows(ref dst, 10, stride, Sse2.UnpackHigh(e4, e6).AsUInt64());
+        StoreRows(ref dst, 12, stride, Sse2.UnpackLow(e5, e7).AsUInt64());
+        StoreRows(ref dst, 14, stride, Sse2.UnpackHigh(e5, e7).AsUInt64());
+    }
+
+    // Row i's 8 samples in the low half of a vector.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector128<byte> Row8(ref byte src, int i, nint stride) =>
+        Vector128.CreateScalar(Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref src, i * stride))).AsByte();
+
+    // Rows i and i + 1 from the low and high halves of a vector.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StoreRows(ref byte dst, int i, nint stride, Vector128<ulong> v)
+    {
+        Unsafe.WriteUnaligned(ref Unsafe.Add(ref dst, i * stride), v.GetElement(0));
+        Unsafe.WriteUnaligned(ref Unsafe.Add(ref dst, (i + 1) * stride), v.GetElement(1));
     }
 
     /// <summary>16 samples widened to 16-bit lanes.</summary>

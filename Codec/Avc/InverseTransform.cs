@@ -18,6 +18,7 @@ internal static class InverseTransform
     private static readonly byte[] ChromaQpTable = [29, 30, 31, 32, 32, 33, 34, 34, 35, 35, 36, 36, 37, 37, 37, 38, 38, 38, 39, 39, 39, 39];
 
     /// <summary>QPC for a luma QP and chroma_qp_index_offset (clause 8.5.8, Table 8-15).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static int ChromaQp(int qpY, int offset)
     {
         int qpi = Math.Clamp(qpY + offset, 0, 51);

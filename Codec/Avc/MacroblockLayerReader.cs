@@ -113,6 +113,7 @@ internal sealed class MacroblockLayerReader
     }
 
     // Whether neighbour macroblock (nx, ny) can feed intra prediction (clause 8.3.1.2 availability rules).
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private bool IntraNeighbour(int nx, int ny)
     {
         int w = _state.WidthInMbs;
@@ -203,12 +204,14 @@ internal sealed class MacroblockLayerReader
         ReadResidualWithQp(r, mb);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static int ReadRefIdx(RbspReader r, int maxRef)
     {
         int v = r.ReadTe(maxRef);
         return v > maxRef ? throw new AvcFormatException($"ref_idx_l0 {v} exceeds num_ref_idx_l0_active_minus1 {maxRef}", r.BitPosition >> 3) : v;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void ReadMvd(RbspReader r, Span<int> mvd, int slot)
     {
         mvd[2 * slot] = r.ReadSe("mvd_l0 x", -16384, 16383);
@@ -240,6 +243,7 @@ internal sealed class MacroblockLayerReader
     }
 
     // Marks the macroblock decoded in this slice and stores what neighbours read before its residual.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void Commit(Macroblock mb) => _state.MarkDecoded(mb.Address, SliceId, mb.Kind);
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]

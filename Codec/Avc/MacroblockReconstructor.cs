@@ -54,6 +54,7 @@ internal sealed class MacroblockReconstructor
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void StoreIntraMotion(int a)
     {
         _state.Mv.AsSpan(a * 32, 32).Clear();
@@ -82,6 +83,7 @@ internal sealed class MacroblockReconstructor
     }
 
     // Whether neighbour macroblock (nx, ny) can feed intra prediction of the current one.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private bool IntraNeighbour(int nx, int ny)
     {
         int w = _state.WidthInMbs;

@@ -81,6 +81,7 @@ internal sealed class PictureState
     }
 
     /// <summary>Whether macroblock <paramref name="addr"/> is available to one in slice <paramref name="slice"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public bool Available(int addr, int slice) => addr >= 0 && SliceId[addr] == slice;
 
     /// <summary>Next macroblock address in the same slice group (clause 8.2.2, NextMbAddress), or MbCount.</summary>

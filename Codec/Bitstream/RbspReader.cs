@@ -73,6 +73,7 @@ public sealed class RbspReader
     internal bool MayContinue { get; set; }
 
     /// <summary>The next up to 32 bits without consuming them (zeros past the end; an error past the end when <see cref="MayContinue"/>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public uint Peek(int count)
     {
         if (MayContinue && _position + count > _bitLength)
@@ -83,6 +84,7 @@ public sealed class RbspReader
         return PeekRaw(count);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private uint PeekRaw(int count)
     {
         ulong word = BinaryPrimitives.ReadUInt64BigEndian(_data.AsSpan((int)(_position >> 3)));
@@ -91,6 +93,7 @@ public sealed class RbspReader
     }
 
     /// <summary>Consumes <paramref name="count"/> bits.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Skip(int count)
     {
         _position += count;
@@ -101,6 +104,7 @@ public sealed class RbspReader
     }
 
     /// <summary>u(n) for n in 0..32.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public uint ReadBits(int count)
     {
         if (count == 0)
@@ -114,6 +118,7 @@ public sealed class RbspReader
     }
 
     /// <summary>u(1).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public bool ReadFlag() => ReadBits(1) != 0;
 
     /// <summary>ue(v), clause 9.1; at most 32 leading zeros (values up to 2^32-2).</summary>
@@ -216,9 +221,11 @@ public sealed class RbspReader
     }
 
     /// <summary>te(v) with range <paramref name="max"/> (clause 9.1): one inverted bit when max is 1.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public int ReadTe(int max) => max == 1 ? (ReadFlag() ? 0 : 1) : (int)ReadUe();
 
     /// <summary>more_rbsp_data(): whether anything but the stop bit and trailing zeros is left.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public bool MoreRbspData() => MayContinue || _position < _stopBit;
 
     /// <summary>
