@@ -66,6 +66,24 @@ internal static class InverseTransform
         }
     }
 
+    /// <summary>
+    /// <see cref="AddInverse4x4"/> of a block whose only nonzero coefficient is the (already scaled) DC: every
+    /// sample of the transform's output is (dc + 32) >> 6, so it is one addition per sample.
+    /// </summary>
+    public static void AddDcOnly(int dc, Span<byte> dst, int offset, int stride)
+    {
+        int r = (dc + 32) >> 6;
+        for (int j = 0; j < 4; j++)
+        {
+            Span<byte> row = dst.Slice(offset + (j * stride), 4);
+            for (int i = 0; i < 4; i++)
+            {
+                int v = row[i] + r;
+                row[i] = (byte)(v < 0 ? 0 : v > 255 ? 255 : v);
+            }
+        }
+    }
+
     private static void AddClip(Span<byte> dst, int i, int r)
     {
         int v = dst[i] + r;

@@ -152,11 +152,17 @@ internal sealed class MacroblockReconstructor
                     continue;
                 }
 
+                int off = lumaOff + ((raster >> 2) * 4 * stride) + ((raster & 3) * 4);
+                if (!ac)
+                {
+                    InverseTransform.AddDcOnly(dc[raster], y, off, stride);
+                    continue;
+                }
+
                 Span<int> c = _block;
                 mb.Luma.AsSpan(raster * 16, 16).CopyTo(c);
                 InverseTransform.Dequantize(c, mb.QpY, true);
                 c[0] = dc[raster];
-                int off = lumaOff + ((raster >> 2) * 4 * stride) + ((raster & 3) * 4);
                 InverseTransform.AddInverse4x4(c, y, off, stride);
             }
         }
@@ -192,11 +198,18 @@ internal sealed class MacroblockReconstructor
                     continue;
                 }
 
+                int off = chromaOff + ((b >> 1) * 4 * cs) + ((b & 1) * 4);
+                if (!ac)
+                {
+                    InverseTransform.AddDcOnly(dc[b], plane, off, cs);
+                    continue;
+                }
+
                 Span<int> blk = _block;
                 mb.ChromaAc.AsSpan(((c * 4) + b) * 16, 16).CopyTo(blk);
                 InverseTransform.Dequantize(blk, qpc, true);
                 blk[0] = dc[b];
-                InverseTransform.AddInverse4x4(blk, plane, chromaOff + ((b >> 1) * 4 * cs) + ((b & 1) * 4), cs);
+                InverseTransform.AddInverse4x4(blk, plane, off, cs);
             }
         }
     }
