@@ -35,7 +35,7 @@ internal static class CavlcResidualReader
         }
         else
         {
-            ushort entry = CavlcTables.CoeffToken[table][r.Peek(CavlcTables.CoeffTokenBits)];
+            ushort entry = CavlcTables.CoeffTokenEntry(table, r.Peek(CavlcTables.CoeffTokenBits));
             if (entry == 0)
             {
                 throw new AvcFormatException("coeff_token code does not exist", r.BitPosition >> 3);
