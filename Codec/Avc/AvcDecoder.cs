@@ -1,10 +1,11 @@
+using System.Runtime.CompilerServices;
 using JpegLm.Codec.Bitstream;
 using JpegLm.Codec.Imaging;
 
 namespace JpegLm.Codec.Avc;
 
 /// <summary>Limits and behaviour of <see cref="AvcDecoder"/>.</summary>
-public sealed class AvcDecoderOptions
+public sealed partial class AvcDecoderOptions
 {
     /// <summary>Largest picture accepted, in macroblocks (default: 8192x4320).</summary>
     public int MaxFrameMacroblocks { get; init; } = 512 * 270;
@@ -32,7 +33,7 @@ public sealed class AvcDecoderOptions
 /// H.264 baseline / constrained baseline decoder: reads an Annex B byte stream and yields cropped
 /// 4:2:0 frames in output (picture order count) order, one at a time, holding at most the DPB.
 /// </summary>
-public sealed class AvcDecoder
+public sealed partial class AvcDecoder
 {
     private readonly AvcDecoderOptions _options;
     private readonly SequenceParameterSet?[] _sps = new SequenceParameterSet?[32];
@@ -43,6 +44,8 @@ public sealed class AvcDecoder
     private readonly PictureOrderCount _poc = new();
     private readonly List<SliceFilterParams> _sliceParams = [];
     private readonly List<AvcSliceError> _errors = [];
+    private readonly Func<int, PictureParameterSet?> _ppsById;
+    private readonly Func<int, SequenceParameterSet?> _spsById;
     private PictureState? _state;
     private Yuv420Frame? _outputFrame;
     private MacroblockLayerReader? _layer;
@@ -70,6 +73,8 @@ public sealed class AvcDecoder
     {
         ArgumentNullException.ThrowIfNull(options);
         _options = options;
+        _ppsById = id => _pps[id]; // made once: every slice header looks its parameter sets up
+        _spsById = id => _sps[id];
     }
 
     /// <summary>Slices that failed (tolerant or parse-only mode).</summary>
@@ -80,109 +85,6 @@ public sealed class AvcDecoder
 
     /// <summary>Number of pictures decoded.</summary>
     public int PictureCount => _frameCount + 1;
-
-    /// <summary>
-    /// Feeds one NAL unit (header byte included, emulation prevention removed) that starts at
-    /// <paramref name="offset"/> in the byte stream: the push form of <see cref="Decode"/> used by the
-    /// incremental <see cref="AvcStreamValidator"/>. Only for <see cref="AvcDecoderOptions.ParseOnly"/> decoders,
-    /// which produce no frames.
-    /// </summary>
-    internal void PushNal(ReadOnlySpan<byte> nal, long offset, bool mayContinue = false)
-    {
-        _nalOffset = offset;
-        _reader.MayContinue = mayContinue;
-        try
-        {
-            ProcessNal(nal);
-        }
-        finally
-        {
-            _reader.MayContinue = false;
-        }
-    }
-
-    /// <summary>
-    /// Judges a slice NAL unit that may still be cut short (a unit being written) against the current state,
-    /// and undoes it: <see cref="SliceProbe.Viable"/> when it parses, or fails only by running out of bits, or
-    /// parses completely as if it ended here; <see cref="SliceProbe.NeedsReplay"/> when it would start a new
-    /// picture (which changes the reference buffers: the caller pushes it on a scratch copy instead).
-    /// </summary>
-    internal SliceProbe ProbeSlice(ReadOnlySpan<byte> nal, long offset)
-    {
-        SliceProbe cut = ProbeOnce(nal, offset, mayContinue: true);
-        return cut == SliceProbe.Broken ? ProbeOnce(nal, offset, mayContinue: false) : cut;
-    }
-
-    private SliceProbe ProbeOnce(ReadOnlySpan<byte> nal, long offset, bool mayContinue)
-    {
-        int type = nal[0] & 31;
-        if ((nal[0] & 0x80) != 0)
-        {
-            return SliceProbe.Broken;
-        }
-
-        if (type is not ((int)NalUnitType.Slice or (int)NalUnitType.IdrSlice))
-        {
-            return SliceProbe.Viable; // only slices are judged before they are complete
-        }
-
-        _nalOffset = offset;
-        _reader.Reset(nal[1..]);
-        _reader.MayContinue = mayContinue;
-        SliceProbe ranOut = mayContinue ? SliceProbe.Viable : SliceProbe.Broken;
-        try
-        {
-            SliceHeader h;
-            PictureParameterSet pps;
-            SequenceParameterSet sps;
-            try
-            {
-                h = SliceHeader.Parse(_reader, type, (nal[0] >> 5) & 3, id => _pps[id], id => _sps[id], out pps, out sps);
-            }
-            catch (AvcFormatException e)
-            {
-                return e.Reason == RbspReader.PastEndReason ? ranOut : SliceProbe.Broken;
-            }
-
-            if (h.RedundantPicCnt > 0)
-            {
-                return SliceProbe.Viable;
-            }
-
-            if (_current == null || _state == null || IsNewPicture(h))
-            {
-                return SliceProbe.NeedsReplay;
-            }
-
-            int sliceId = _sliceInPicture, addr = h.FirstMbInSlice;
-            try
-            {
-                SliceDecoding(h, pps, sps, sliceId, ref addr);
-                return SliceProbe.Viable;
-            }
-            catch (AvcFormatException e)
-            {
-                return e.Reason == RbspReader.PastEndReason ? ranOut : SliceProbe.Broken;
-            }
-            finally
-            {
-                for (int i = 0; i < _state.MbCount; i++)
-                {
-                    if (_state.SliceId[i] == sliceId)
-                    {
-                        _state.SliceId[i] = -1;
-                    }
-                }
-            }
-        }
-        finally
-        {
-            _reader.MayContinue = false;
-        }
-    }
-
-    /// <summary>Ends the stream for a pushed decoder: the current picture is finished (and checked for gaps).</summary>
-    internal void PushEnd() => FinishPicture();
 
     /// <summary>Decodes a whole file into frames in output order.</summary>
     public static List<Yuv420Frame> DecodeFile(string path, AvcDecoderOptions? options = null)
@@ -214,6 +116,7 @@ public sealed class AvcDecoder
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private Yuv420Frame TakeOutput()
     {
         DecodedPicture pic = _dpb.Output.Dequeue();
@@ -244,6 +147,7 @@ public sealed class AvcDecoder
         return frame;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void ProcessNal(ReadOnlySpan<byte> nal)
     {
         int header = nal[0];
@@ -312,6 +216,7 @@ public sealed class AvcDecoder
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void DecodeSlice(int nalType, int refIdc)
     {
         SliceHeader h;
@@ -319,7 +224,7 @@ public sealed class AvcDecoder
         SequenceParameterSet sps;
         try
         {
-            h = SliceHeader.Parse(_reader, nalType, refIdc, id => _pps[id], id => _sps[id], out pps, out sps);
+            h = SliceHeader.Parse(_reader, nalType, refIdc, _ppsById, _spsById, out pps, out sps);
         }
         catch (AvcFormatException e)
         {
@@ -371,6 +276,7 @@ public sealed class AvcDecoder
         _errors.Add(new AvcSliceError(slice ?? _sliceCount, _nalOffset, e.Reason, e.Frame, firstMb));
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private bool IsNewPicture(SliceHeader h)
     {
         SliceHeader? p = _lastHeader;
@@ -386,6 +292,7 @@ public sealed class AvcDecoder
             || h.FirstMbInSlice >= _state!.MbCount || _state.SliceId[h.FirstMbInSlice] >= 0;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void StartPicture(SliceHeader h, PictureParameterSet pps, SequenceParameterSet sps)
     {
         _frameCount++;
@@ -420,6 +327,7 @@ public sealed class AvcDecoder
         ComputeSliceGroupMap(pps, sps, h);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void ComputeSliceGroupMap(PictureParameterSet pps, SequenceParameterSet sps, SliceHeader h)
     {
         byte[] map = _state!.SliceGroupMap;
@@ -432,6 +340,7 @@ public sealed class AvcDecoder
         SliceGroupMap.Build(pps, sps.WidthInMbs, sps.HeightInMbs, h.SliceGroupChangeCycle, map);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void SliceDecoding(SliceHeader h, PictureParameterSet pps, SequenceParameterSet sps, int sliceId, ref int addr)
     {
         PictureState state = _state!;
@@ -529,6 +438,7 @@ public sealed class AvcDecoder
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void CheckAddress(int addr, int mbCount, PictureState state)
     {
         if (addr >= mbCount)
@@ -541,126 +451,4 @@ public sealed class AvcDecoder
             throw new AvcFormatException($"macroblock {addr} decoded twice", -1);
         }
     }
-
-    private void FinishPicture()
-    {
-        if (_current == null || _state == null || _currentHeader == null)
-        {
-            return;
-        }
-
-        DecodedPicture pic = _current;
-        SliceHeader h = _currentHeader;
-        _current = null;
-        ReportMissingMacroblocks();
-        if (!_options.ParseOnly)
-        {
-            Conceal(pic);
-            DeblockingFilter.Filter(pic, _state, _sliceParams);
-        }
-
-        if (h.IsIdr || h.HasMmco5)
-        {
-            _dpb.Flush();
-        }
-
-        _dpb.MarkAfterDecoding(h, pic, _activeSps!.MaxFrameNum);
-        if (h.NalRefIdc != 0)
-        {
-            _prevRefFrameNum = h.HasMmco5 ? 0 : h.FrameNum;
-        }
-
-        if (h.HasMmco5)
-        {
-            pic.Poc = 0;
-        }
-
-        if (!_options.ParseOnly)
-        {
-            _dpb.AddForOutput(pic);
-        }
-
-        _previous = pic;
-        _lastHeader = null;
-    }
-
-    // A picture whose slices leave macroblocks uncovered lost a slice NAL unit (or the stream was cut): that is
-    // corrupt even though every slice present parsed. Reported once per picture, and only when no broken slice
-    // of the picture already explains the gap.
-    private void ReportMissingMacroblocks()
-    {
-        PictureState s = _state!;
-        int missing = 0, first = -1;
-        for (int a = 0; a < s.MbCount; a++)
-        {
-            if (s.SliceId[a] < 0)
-            {
-                missing++;
-                first = first < 0 ? a : first;
-            }
-        }
-
-        if (missing > 0 && _errors.Count == _errorsAtPictureStart)
-        {
-            var e = new AvcFormatException($"{missing} of {s.MbCount} macroblocks missing (no slice covers them; the first is {first})", _nalOffset);
-            Fail(e.WithPosition(_nalOffset, _frameCount, -1, first), first, slice: -1);
-        }
-    }
-
-    // Macroblocks no slice decoded (lost or broken slices) are copied from the previous frame.
-    private void Conceal(DecodedPicture pic)
-    {
-        PictureState s = _state!;
-        int w = s.WidthInMbs;
-        for (int a = 0; a < s.MbCount; a++)
-        {
-            if (s.SliceId[a] >= 0)
-            {
-                continue;
-            }
-
-            int mbx = a % w, mby = a / w;
-            for (int y = 0; y < 16; y++)
-            {
-                int o = (((mby * 16) + y) * pic.Width) + (mbx * 16);
-                if (_previous != null)
-                {
-                    _previous.Y.AsSpan(o, 16).CopyTo(pic.Y.AsSpan(o));
-                }
-                else
-                {
-                    pic.Y.AsSpan(o, 16).Fill(128);
-                }
-            }
-
-            int cw = pic.Width / 2;
-            for (int y = 0; y < 8; y++)
-            {
-                int o = (((mby * 8) + y) * cw) + (mbx * 8);
-                if (_previous != null)
-                {
-                    _previous.U.AsSpan(o, 8).CopyTo(pic.U.AsSpan(o));
-                    _previous.V.AsSpan(o, 8).CopyTo(pic.V.AsSpan(o));
-                }
-                else
-                {
-                    pic.U.AsSpan(o, 8).Fill(128);
-                    pic.V.AsSpan(o, 8).Fill(128);
-                }
-            }
-        }
-    }
-}
-
-/// <summary>What <see cref="AvcDecoder.ProbeSlice"/> found.</summary>
-internal enum SliceProbe
-{
-    /// <summary>The unit can still become (or already is) a valid slice.</summary>
-    Viable,
-
-    /// <summary>No continuation can make it valid.</summary>
-    Broken,
-
-    /// <summary>It starts a new picture: judge it by pushing it on a scratch decoder.</summary>
-    NeedsReplay,
 }

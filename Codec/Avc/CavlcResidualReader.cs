@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using JpegLm.Codec.Bitstream;
 
 namespace JpegLm.Codec.Avc;
@@ -6,13 +7,15 @@ namespace JpegLm.Codec.Avc;
 internal static class CavlcResidualReader
 {
     /// <summary>
-    /// Reads one block of up to <paramref name="maxNumCoeff"/> coefficients into
-    /// <paramref name="coeffLevel"/> (scan order, zero-filled first) and returns TotalCoeff.
-    /// <paramref name="nC"/> is -1 for chroma DC, otherwise the neighbour-derived context (9.2.1).
+    /// Reads one block of up to <paramref name="maxNumCoeff"/> coefficients and returns TotalCoeff. When there are
+    /// any, <paramref name="block"/> is cleared and coefficient k (in scan order) is written at
+    /// <c>block[scan[k]]</c>, so levels land in raster order with no copy; a block without coefficients is left
+    /// as it was. <paramref name="nC"/> is -1 for chroma DC, otherwise the neighbour-derived context (9.2.1).
     /// </summary>
-    public static int Read(RbspReader r, int nC, int maxNumCoeff, Span<int> coeffLevel)
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [SkipLocalsInit]
+    public static int Read(RbspReader r, int nC, int maxNumCoeff, Span<int> block, ReadOnlySpan<byte> scan)
     {
-        coeffLevel[..maxNumCoeff].Clear();
         int totalCoeff, trailingOnes;
         int table = CoeffTokenContext.Table(nC);
         if (table == CoeffTokenContext.FixedLengthTable)
@@ -32,7 +35,7 @@ internal static class CavlcResidualReader
         }
         else
         {
-            ushort entry = CavlcTables.CoeffToken[table][r.Peek(CavlcTables.CoeffTokenBits)];
+            ushort entry = CavlcTables.CoeffTokenEntry(table, r.Peek(CavlcTables.CoeffTokenBits));
             if (entry == 0)
             {
                 throw new AvcFormatException("coeff_token code does not exist", r.BitPosition >> 3);
@@ -135,10 +138,12 @@ internal static class CavlcResidualReader
         }
 
         // Place levels from the highest frequency down, consuming run_before codes (9.2.3, 9.2.4).
+        scan = scan[..maxNumCoeff];
+        block.Clear();
         int pos = totalCoeff - 1 + zerosLeft;
         for (int i = 0; i < totalCoeff; i++)
         {
-            coeffLevel[pos] = level[i];
+            block[scan[pos]] = level[i];
             if (i == totalCoeff - 1)
             {
                 break;

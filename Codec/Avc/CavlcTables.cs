@@ -1,9 +1,12 @@
+using System.Numerics;
+using System.Runtime.CompilerServices;
+
 namespace JpegLm.Codec.Avc;
 
 /// <summary>
 /// The CAVLC code tables of clause 9.2 written as (code length, code value) pairs, and the lookup
-/// tables built from them once: an index of <c>MaxLength</c> peeked bits gives the symbol and its
-/// length in one step.
+/// tables built from them once: peeked bits give the symbol and its length in one step (coeff_token
+/// through its leading zeros, the others by direct index).
 /// </summary>
 internal static class CavlcTables
 {
@@ -122,17 +125,18 @@ internal static class CavlcTables
         [7, 6, 5, 4, 3, 2, 1, 1, 1, 1, 1, 1, 1, 1, 1],
     ];
 
-    /// <summary>Bits peeked for a coeff_token lookup.</summary>
+    /// <summary>Bits peeked for a coeff_token lookup (the longest code).</summary>
     public const int CoeffTokenBits = 16;
+
+    // A coeff_token is found by its leading zeros (0..16) and the 3 bits after the first one: no code has more
+    // than 3 bits there, so 17 x 8 entries per table replace a 2^16 one (which missed the L1 cache on most reads).
+    private const int CoeffTokenSuffixBits = 3;
 
     /// <summary>Bits peeked for total_zeros and run_before lookups.</summary>
     public const int ZerosBits = 11;
 
-    /// <summary>
-    /// coeff_token lookups for nC classes 0..2 (VLC) and 3 (chroma DC): entry = symbol &lt;&lt; 8 | length,
-    /// symbol = TotalCoeff * 4 + TrailingOnes; 0 marks a code that does not exist.
-    /// </summary>
-    public static readonly ushort[][] CoeffToken = BuildCoeffTokens();
+    // coeff_token lookups for nC classes 0..2 (VLC) and 3 (chroma DC), indexed as in CoeffTokenEntry.
+    private static readonly ushort[][] CoeffToken = BuildCoeffTokens();
 
     /// <summary>total_zeros lookups for TotalCoeff 1..15 (index TotalCoeff - 1).</summary>
     public static readonly ushort[][] TotalZeros = Build(TotalZerosLength, TotalZerosCode);
@@ -142,6 +146,21 @@ internal static class CavlcTables
 
     /// <summary>run_before lookups for zerosLeft 1..6 and &gt;6 (index Min(zerosLeft,7) - 1).</summary>
     public static readonly ushort[][] RunBefore = Build(RunBeforeLength, RunBeforeCode);
+
+    /// <summary>
+    /// The coeff_token of nC class <paramref name="table"/> (0..2 VLC, 3 chroma DC) that starts the
+    /// <see cref="CoeffTokenBits"/> bits <paramref name="peek"/>: symbol &lt;&lt; 8 | length with
+    /// symbol = TotalCoeff * 4 + TrailingOnes, or 0 where no code exists.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static ushort CoeffTokenEntry(int table, uint peek)
+    {
+        int zeros = BitOperations.LeadingZeroCount(peek << (32 - CoeffTokenBits)); // 32 when peek is 0
+        int index = zeros >= CoeffTokenBits
+            ? CoeffTokenBits << CoeffTokenSuffixBits
+            : (zeros << CoeffTokenSuffixBits) | (int)(((peek << (zeros + 1)) & 0xFFFF) >> (CoeffTokenBits - CoeffTokenSuffixBits));
+        return CoeffToken[table][index];
+    }
 
     /// <summary>coeff_token (length, code) by [TotalCoeff * 4 + TrailingOnes]: nC classes 0..2, then 3 = chroma DC.</summary>
     internal static (byte[] Length, byte[] Code) CoeffTokenTable(int nCClass)
@@ -182,12 +201,37 @@ internal static class CavlcTables
     private static ushort[][] BuildCoeffTokens()
     {
         var tables = new ushort[4][];
-        for (int i = 0; i < 3; i++)
+        for (int t = 0; t < 4; t++)
         {
-            tables[i] = BuildOne(CoeffTokenLength[i], CoeffTokenCode[i], CoeffTokenBits);
+            (byte[] lengths, byte[] codes) = CoeffTokenTable(t);
+            var table = new ushort[(CoeffTokenBits + 1) << CoeffTokenSuffixBits];
+            for (int symbol = 0; symbol < lengths.Length; symbol++)
+            {
+                int len = lengths[symbol];
+                if (len == 0)
+                {
+                    continue;
+                }
+
+                // A code of len bits: zeros leading zeros, a one, then suffix bits (none for the all-zero code,
+                // which takes every index of at least len zeros).
+                int code = codes[symbol];
+                int zeros = len - (32 - BitOperations.LeadingZeroCount((uint)code));
+                int suffixBits = code == 0 ? 0 : len - zeros - 1;
+                int suffix = code & ((1 << suffixBits) - 1);
+                for (int z = zeros; z <= (code == 0 ? CoeffTokenBits : zeros); z++)
+                {
+                    int first = (z << CoeffTokenSuffixBits) | (suffix << (CoeffTokenSuffixBits - suffixBits));
+                    for (int k = 0; k < 1 << (CoeffTokenSuffixBits - suffixBits); k++)
+                    {
+                        table[first + k] = (ushort)((symbol << 8) | len);
+                    }
+                }
+            }
+
+            tables[t] = table;
         }
 
-        tables[3] = BuildOne(ChromaDcCoeffTokenLength, ChromaDcCoeffTokenCode, CoeffTokenBits);
         return tables;
     }
 

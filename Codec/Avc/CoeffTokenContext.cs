@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace JpegLm.Codec.Avc;
 
 /// <summary>
@@ -23,6 +25,7 @@ internal static class CoeffTokenContext
     /// nC of the luma block at raster index <paramref name="raster"/> of macroblock <paramref name="addr"/>:
     /// the rounded mean of the left (nA) and upper (nB) blocks' TotalCoeff, either one alone, or 0.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static int Luma(PictureState? picture, int sliceId, int addr, int raster, ReadOnlySpan<byte> totals)
     {
         // Column 0 takes nA from column 3 of the left macroblock, row 0 takes nB from row 3 of the upper one.
@@ -32,6 +35,7 @@ internal static class CoeffTokenContext
     }
 
     /// <summary>nC of chroma AC block <paramref name="blk"/> (0..3) of component <paramref name="c"/> (0 = Cb, 1 = Cr).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static int Chroma(PictureState? picture, int sliceId, int addr, int c, int blk, ReadOnlySpan<byte> totals)
     {
         int slot = 16 + (c * 4);
@@ -44,18 +48,22 @@ internal static class CoeffTokenContext
     /// The coeff_token table <paramref name="nC"/> selects: 0..2 for the VLCs of 0 ≤ nC &lt; 2, 2 ≤ nC &lt; 4 and
     /// 4 ≤ nC &lt; 8, <see cref="ChromaDcTable"/> for −1, <see cref="FixedLengthTable"/> for nC ≥ 8.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static int Table(int nC) => nC < 0 ? ChromaDcTable : nC < 2 ? 0 : nC < 4 ? 1 : nC < 8 ? 2 : FixedLengthTable;
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static int Left(PictureState? picture, int sliceId, int addr, int slot) =>
         picture != null && addr % picture.WidthInMbs > 0 && picture.Available(addr - 1, sliceId)
             ? picture.TotalCoeff[((addr - 1) * PictureState.CoeffSlots) + slot]
             : -1;
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static int Above(PictureState? picture, int sliceId, int addr, int slot) =>
         picture != null && addr >= picture.WidthInMbs && picture.Available(addr - picture.WidthInMbs, sliceId)
             ? picture.TotalCoeff[((addr - picture.WidthInMbs) * PictureState.CoeffSlots) + slot]
             : -1;
 
     // Unavailable neighbours are −1: both present → rounded mean, one → that one, none → 0.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static int Combine(int nA, int nB) => nA >= 0 && nB >= 0 ? (nA + nB + 1) >> 1 : nA >= 0 ? nA : nB >= 0 ? nB : 0;
 }

@@ -1,3 +1,6 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+
 namespace JpegLm.Codec.Avc;
 
 /// <summary>Per-slice deblocking parameters (slice header fields and the PPS chroma offset).</summary>
@@ -37,11 +40,20 @@ internal static class DeblockingFilter
         { 9, 12, 18 }, { 10, 13, 20 }, { 11, 15, 23 }, { 13, 17, 25 },
     };
 
+    // tC0 lanes by bS (0 and 4 take none) for each indexA: Table 8-17 laid out for the kernels.
+    private static readonly short[] Tc0ByStrength = BuildTc0ByStrength();
+
     /// <summary>Filters every macroblock edge of <paramref name="pic"/>; <paramref name="slices"/> is indexed by slice id.</summary>
-    public static void Filter(DecodedPicture pic, PictureState state, IReadOnlyList<SliceFilterParams> slices)
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Filter(DecodedPicture pic, PictureState state, ReadOnlySpan<SliceFilterParams> slices)
     {
         int w = state.WidthInMbs;
-        Span<int> bs = stackalloc int[4];
+        Span<byte> bs = stackalloc byte[4];
+        Span<byte> lines = stackalloc byte[8 * 16]; // a vertical edge's lines, transposed into rows
+        MacroblockKind[] kind = state.Kind;
+        byte[] totals = state.TotalCoeff;
+        int[] refPic = state.RefPicId;
+        short[] mv = state.Mv;
         for (int a = 0; a < state.MbCount; a++)
         {
             int sid = state.SliceId[a];
@@ -57,6 +69,7 @@ internal static class DeblockingFilter
             }
 
             int mbx = a % w, mby = a / w;
+            bool qIntra = kind[a] >= MacroblockKind.I4x4;
             bool leftEdge = mbx > 0 && (sp.DisableIdc != 2 || state.SliceId[a - 1] == sid) && state.SliceId[a - 1] >= 0;
             bool topEdge = mby > 0 && (sp.DisableIdc != 2 || state.SliceId[a - w] == sid) && state.SliceId[a - w] >= 0;
 
@@ -71,198 +84,175 @@ internal static class DeblockingFilter
                     }
 
                     int n = e == 0 ? (dir == 0 ? a - 1 : a - w) : a;
-                    bool any = false;
-                    for (int k = 0; k < 4; k++)
+                    if (qIntra || kind[n] >= MacroblockKind.I4x4)
                     {
-                        // q block: column e, row k (vertical edges) or row e, column k (horizontal).
-                        int qb = dir == 0 ? e + (4 * k) : k + (4 * e);
-                        int pb = e == 0 ? (dir == 0 ? 3 + (4 * k) : k + 12) : (dir == 0 ? qb - 1 : qb - 4);
-                        bs[k] = Strength(state, a, qb, n, pb, e == 0);
-                        any |= bs[k] != 0;
+                        // An intra macroblock on either side: 4 on a macroblock edge, 3 inside (8.7.2.1).
+                        bs.Fill((byte)(e == 0 ? 4 : 3));
                     }
-
-                    if (!any)
+                    else
                     {
-                        continue;
+                        int any = 0;
+                        for (int k = 0; k < 4; k++)
+                        {
+                            // q block: column e, row k (vertical edges) or row e, column k (horizontal).
+                            int qb = dir == 0 ? e + (4 * k) : k + (4 * e);
+                            int pb = e == 0 ? (dir == 0 ? 3 + (4 * k) : k + 12) : (dir == 0 ? qb - 1 : qb - 4);
+                            bs[k] = (byte)InterStrength(totals, refPic, mv, a, qb, n, pb);
+                            any |= bs[k];
+                        }
+
+                        if (any == 0)
+                        {
+                            continue;
+                        }
                     }
 
                     int qpAv = (state.QpY[a] + state.QpY[n] + 1) >> 1;
-                    FilterLumaEdge(pic, mbx, mby, dir, e, bs, qpAv, sp);
+                    FilterLumaEdge(pic, mbx, mby, dir, e, bs, qpAv, sp, lines);
                     if ((e & 1) == 0)
                     {
                         int qpc = (InverseTransform.ChromaQp(state.QpY[a], sp.ChromaQpOffset) + InverseTransform.ChromaQp(state.QpY[n], sp.ChromaQpOffset) + 1) >> 1;
-                        FilterChromaEdge(pic.U, pic.Width / 2, mbx, mby, dir, e / 2, bs, qpc, sp);
-                        FilterChromaEdge(pic.V, pic.Width / 2, mbx, mby, dir, e / 2, bs, qpc, sp);
+                        FilterChromaEdge(pic, mbx, mby, dir, e / 2, bs, qpc, sp, lines);
                     }
                 }
             }
         }
     }
 
-    private static int Strength(PictureState s, int q, int qb, int p, int pb, bool mbEdge)
+    // bS between two blocks of inter macroblocks (8.7.2.1): 2 where either has coefficients, 1 where they use
+    // different reference pictures or motion differing by a whole sample or more, else 0.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int InterStrength(byte[] totals, int[] refPic, short[] mv, int q, int qb, int p, int pb)
     {
-        bool qIntra = s.Kind[q] >= MacroblockKind.I4x4;
-        bool pIntra = s.Kind[p] >= MacroblockKind.I4x4;
-        if (qIntra || pIntra)
-        {
-            return mbEdge ? 4 : 3;
-        }
-
-        if (s.TotalCoeff[(q * PictureState.CoeffSlots) + qb] != 0 || s.TotalCoeff[(p * PictureState.CoeffSlots) + pb] != 0)
+        if (totals[(q * PictureState.CoeffSlots) + qb] != 0 || totals[(p * PictureState.CoeffSlots) + pb] != 0)
         {
             return 2;
         }
 
-        int q8 = (((qb >> 2) >> 1) * 2) + ((qb & 3) >> 1);
-        int p8 = (((pb >> 2) >> 1) * 2) + ((pb & 3) >> 1);
-        if (s.RefPicId[(q * 4) + q8] != s.RefPicId[(p * 4) + p8])
+        int q8 = ((qb >> 3) * 2) + ((qb & 3) >> 1);
+        int p8 = ((pb >> 3) * 2) + ((pb & 3) >> 1);
+        if (refPic[(q * 4) + q8] != refPic[(p * 4) + p8])
         {
             return 1;
         }
 
         int qm = (q * 32) + (2 * qb), pm = (p * 32) + (2 * pb);
-        return Math.Abs(s.Mv[qm] - s.Mv[pm]) >= 4 || Math.Abs(s.Mv[qm + 1] - s.Mv[pm + 1]) >= 4 ? 1 : 0;
+        return Math.Abs(mv[qm] - mv[pm]) >= 4 || Math.Abs(mv[qm + 1] - mv[pm + 1]) >= 4 ? 1 : 0;
     }
 
-    private static unsafe void FilterLumaEdge(DecodedPicture pic, int mbx, int mby, int dir, int e, ReadOnlySpan<int> bs, int qpAv, SliceFilterParams sp)
+    // Thresholds of an edge (8.7.2.2): alpha, beta and the row of tC0 by bS; false when alpha or beta is 0
+    // (indexA or indexB below 16), where no sample can pass the filterSamplesFlag test.
+    private static bool Thresholds(int qpAv, SliceFilterParams sp, out int alpha, out int beta, out int tc0Row)
     {
         int indexA = Math.Clamp(qpAv + sp.OffsetA, 0, 51);
-        int alpha = Alpha[indexA];
-        int beta = Beta[Math.Clamp(qpAv + sp.OffsetB, 0, 51)];
-        if (alpha == 0 || beta == 0)
+        alpha = Alpha[indexA];
+        beta = Beta[Math.Clamp(qpAv + sp.OffsetB, 0, 51)];
+        tc0Row = indexA * 5;
+        return alpha != 0 && beta != 0;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void FilterLumaEdge(DecodedPicture pic, int mbx, int mby, int dir, int e, ReadOnlySpan<byte> bs, int qpAv, SliceFilterParams sp, Span<byte> lines)
+    {
+        if (!Thresholds(qpAv, sp, out int alpha, out int beta, out int tc0Row))
         {
             return;
         }
 
+        // Each 4-line group takes its block pair's bS and tC0.
+        ReadOnlySpan<short> tc0 = Tc0ByStrength.AsSpan(tc0Row, 5);
+        Vector256<short> bsV = Vector256.Create(
+            bs[0], bs[0], bs[0], bs[0], bs[1], bs[1], bs[1], bs[1], bs[2], bs[2], bs[2], bs[2], bs[3], bs[3], bs[3], (short)bs[3]);
+        Vector256<short> tcV = Vector256.Create(
+            tc0[bs[0]], tc0[bs[0]], tc0[bs[0]], tc0[bs[0]], tc0[bs[1]], tc0[bs[1]], tc0[bs[1]], tc0[bs[1]],
+            tc0[bs[2]], tc0[bs[2]], tc0[bs[2]], tc0[bs[2]], tc0[bs[3]], tc0[bs[3]], tc0[bs[3]], tc0[bs[3]]);
         int stride = pic.Width;
-        fixed (byte* y = pic.Y)
+        Span<byte> y = pic.Y;
+        if (dir == 1)
         {
-            FilterLuma(y, stride, mbx, mby, dir, e, bs, alpha, beta, indexA);
+            // Horizontal edge: the lines are columns, so the rows p3..q3 are the kernel's rows as they lie.
+            int p3 = (((mby * 16) + (e * 4) - 4) * stride) + (mbx * 16);
+            Span<byte> edge = y.Slice(p3, (7 * stride) + 16); // bounds-checked once for the whole 8 x 16 area
+            DeblockingKernels.Luma(ref edge[0], stride, bsV, tcV, alpha, beta);
+            return;
         }
+
+        int first = (mby * 16 * stride) + (mbx * 16) + (e * 4) - 4;
+        Span<byte> rows = y.Slice(first, (15 * stride) + 8); // bounds-checked once for the 16 x 8 area
+        DeblockingKernels.Transpose16x8(ref rows[0], stride, lines);
+        DeblockingKernels.Luma(ref lines[0], 16, bsV, tcV, alpha, beta);
+        DeblockingKernels.Transpose8x16(lines, ref rows[0], stride);
     }
 
-    // The sample filters on raw pointers: the edge positions are inside the picture by construction.
-    private static unsafe void FilterLuma(byte* y, int stride, int mbx, int mby, int dir, int e, ReadOnlySpan<int> bs, int alpha, int beta, int indexA)
+    // Chroma edge ce (0 or 2 in luma units, 0 or 1 here) of both Cb and Cr: lanes 0..7 are Cb lines, 8..15 Cr.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void FilterChromaEdge(DecodedPicture pic, int mbx, int mby, int dir, int ce, ReadOnlySpan<byte> bs, int qpAv, SliceFilterParams sp, Span<byte> lines)
     {
-        int origin = (mby * 16 * stride) + (mbx * 16);
-        int step = dir == 0 ? 1 : stride; // across the edge
-        int along = dir == 0 ? stride : 1;
-        int first = origin + (dir == 0 ? e * 4 : e * 4 * stride);
-        for (int i = 0; i < 16; i++)
-        {
-            int strength = bs[i >> 2];
-            if (strength == 0)
-            {
-                continue;
-            }
-
-            int q0i = first + (i * along);
-            int p0 = y[q0i - step], p1 = y[q0i - (2 * step)], p2 = y[q0i - (3 * step)];
-            int q0 = y[q0i], q1 = y[q0i + step], q2 = y[q0i + (2 * step)];
-            if (Math.Abs(p0 - q0) >= alpha || Math.Abs(p1 - p0) >= beta || Math.Abs(q1 - q0) >= beta)
-            {
-                continue;
-            }
-
-            int ap = Math.Abs(p2 - p0), aq = Math.Abs(q2 - q0);
-            if (strength < 4)
-            {
-                int tc0 = Tc0[indexA, strength - 1];
-                int tc = tc0 + (ap < beta ? 1 : 0) + (aq < beta ? 1 : 0);
-                int delta = Math.Clamp((((q0 - p0) << 2) + (p1 - q1) + 4) >> 3, -tc, tc);
-                y[q0i - step] = Clip(p0 + delta);
-                y[q0i] = Clip(q0 - delta);
-                if (ap < beta)
-                {
-                    y[q0i - (2 * step)] = (byte)(p1 + Math.Clamp((p2 + ((p0 + q0 + 1) >> 1) - (p1 << 1)) >> 1, -tc0, tc0));
-                }
-
-                if (aq < beta)
-                {
-                    y[q0i + step] = (byte)(q1 + Math.Clamp((q2 + ((p0 + q0 + 1) >> 1) - (q1 << 1)) >> 1, -tc0, tc0));
-                }
-            }
-            else
-            {
-                int p3 = y[q0i - (4 * step)], q3 = y[q0i + (3 * step)];
-                bool strong = Math.Abs(p0 - q0) < ((alpha >> 2) + 2);
-                if (ap < beta && strong)
-                {
-                    y[q0i - step] = (byte)((p2 + (2 * p1) + (2 * p0) + (2 * q0) + q1 + 4) >> 3);
-                    y[q0i - (2 * step)] = (byte)((p2 + p1 + p0 + q0 + 2) >> 2);
-                    y[q0i - (3 * step)] = (byte)(((2 * p3) + (3 * p2) + p1 + p0 + q0 + 4) >> 3);
-                }
-                else
-                {
-                    y[q0i - step] = (byte)(((2 * p1) + p0 + q1 + 2) >> 2);
-                }
-
-                if (aq < beta && strong)
-                {
-                    y[q0i] = (byte)((p1 + (2 * p0) + (2 * q0) + (2 * q1) + q2 + 4) >> 3);
-                    y[q0i + step] = (byte)((p0 + q0 + q1 + q2 + 2) >> 2);
-                    y[q0i + (2 * step)] = (byte)(((2 * q3) + (3 * q2) + q1 + q0 + p0 + 4) >> 3);
-                }
-                else
-                {
-                    y[q0i] = (byte)(((2 * q1) + q0 + p1 + 2) >> 2);
-                }
-            }
-        }
-    }
-
-    private static unsafe void FilterChromaEdge(byte[] planeArray, int stride, int mbx, int mby, int dir, int e, ReadOnlySpan<int> bs, int qpAv, SliceFilterParams sp)
-    {
-        int indexA = Math.Clamp(qpAv + sp.OffsetA, 0, 51);
-        int alpha = Alpha[indexA];
-        int beta = Beta[Math.Clamp(qpAv + sp.OffsetB, 0, 51)];
-        if (alpha == 0 || beta == 0)
+        if (!Thresholds(qpAv, sp, out int alpha, out int beta, out int tc0Row))
         {
             return;
         }
 
-        fixed (byte* plane = planeArray)
+        ReadOnlySpan<short> tc0 = Tc0ByStrength.AsSpan(tc0Row, 5);
+        short b0 = bs[0], b1 = bs[1], b2 = bs[2], b3 = bs[3];
+        Vector256<short> bsV = Vector256.Create(b0, b0, b1, b1, b2, b2, b3, b3, b0, b0, b1, b1, b2, b2, b3, b3);
+        short t0 = tc0[b0], t1 = tc0[b1], t2 = tc0[b2], t3 = tc0[b3];
+        Vector256<short> tcV = Vector256.Create(t0, t0, t1, t1, t2, t2, t3, t3, t0, t0, t1, t1, t2, t2, t3, t3);
+        int stride = pic.Width / 2;
+        Span<byte> u = pic.U, v = pic.V;
+        if (dir == 1)
         {
-            FilterChroma(plane, stride, mbx, mby, dir, e, bs, alpha, beta, indexA);
-        }
-    }
+            // Horizontal edge: rows p1..q1 of Cb and Cr side by side, 8 samples each.
+            int first = (((mby * 8) + (ce * 4) - 2) * stride) + (mbx * 8);
+            for (int k = 0; k < 4; k++)
+            {
+                u.Slice(first + (k * stride), 8).CopyTo(lines.Slice(k * 16, 8));
+                v.Slice(first + (k * stride), 8).CopyTo(lines.Slice((k * 16) + 8, 8));
+            }
 
-    private static unsafe void FilterChroma(byte* plane, int stride, int mbx, int mby, int dir, int e, ReadOnlySpan<int> bs, int alpha, int beta, int indexA)
-    {
-        int origin = (mby * 8 * stride) + (mbx * 8);
-        int step = dir == 0 ? 1 : stride;
-        int along = dir == 0 ? stride : 1;
-        int first = origin + (dir == 0 ? e * 4 : e * 4 * stride);
+            DeblockingKernels.Chroma(ref lines[0], 16, bsV, tcV, alpha, beta);
+            for (int k = 1; k < 3; k++)
+            {
+                lines.Slice(k * 16, 8).CopyTo(u.Slice(first + (k * stride), 8));
+                lines.Slice((k * 16) + 8, 8).CopyTo(v.Slice(first + (k * stride), 8));
+            }
+
+            return;
+        }
+
+        int left = (mby * 8 * stride) + (mbx * 8) + (ce * 4) - 2;
         for (int i = 0; i < 8; i++)
         {
-            int strength = bs[i >> 1];
-            if (strength == 0)
+            int o = left + (i * stride);
+            for (int k = 0; k < 4; k++)
             {
-                continue;
+                lines[(k * 16) + i] = u[o + k];
+                lines[(k * 16) + 8 + i] = v[o + k];
             }
+        }
 
-            int q0i = first + (i * along);
-            int p0 = plane[q0i - step], p1 = plane[q0i - (2 * step)];
-            int q0 = plane[q0i], q1 = plane[q0i + step];
-            if (Math.Abs(p0 - q0) >= alpha || Math.Abs(p1 - p0) >= beta || Math.Abs(q1 - q0) >= beta)
-            {
-                continue;
-            }
-
-            if (strength < 4)
-            {
-                int tc = Tc0[indexA, strength - 1] + 1;
-                int delta = Math.Clamp((((q0 - p0) << 2) + (p1 - q1) + 4) >> 3, -tc, tc);
-                plane[q0i - step] = Clip(p0 + delta);
-                plane[q0i] = Clip(q0 - delta);
-            }
-            else
-            {
-                plane[q0i - step] = (byte)(((2 * p1) + p0 + q1 + 2) >> 2);
-                plane[q0i] = (byte)(((2 * q1) + q0 + p1 + 2) >> 2);
-            }
+        DeblockingKernels.Chroma(ref lines[0], 16, bsV, tcV, alpha, beta);
+        for (int i = 0; i < 8; i++)
+        {
+            int o = left + (i * stride);
+            u[o + 1] = lines[16 + i];
+            u[o + 2] = lines[32 + i];
+            v[o + 1] = lines[24 + i];
+            v[o + 2] = lines[40 + i];
         }
     }
 
-    private static byte Clip(int v) => (byte)(v < 0 ? 0 : v > 255 ? 255 : v);
+    private static short[] BuildTc0ByStrength()
+    {
+        var t = new short[52 * 5];
+        for (int indexA = 0; indexA < 52; indexA++)
+        {
+            for (int strength = 1; strength <= 3; strength++)
+            {
+                t[(indexA * 5) + strength] = Tc0[indexA, strength - 1];
+            }
+        }
+
+        return t;
+    }
 }

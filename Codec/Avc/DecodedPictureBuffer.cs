@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace JpegLm.Codec.Avc;
 
 /// <summary>
@@ -10,6 +12,7 @@ internal sealed class DecodedPictureBuffer
     private readonly List<DecodedPicture> _refs = [];
     private readonly List<DecodedPicture> _waiting = [];
     private readonly Stack<DecodedPicture> _pool = new();
+    private readonly List<DecodedPicture> _initial = [];
     private int _maxLongTermFrameIdx = -1;
     private int _nextId;
 
@@ -23,6 +26,7 @@ internal sealed class DecodedPictureBuffer
     public Queue<DecodedPicture> Output { get; } = new();
 
     /// <summary>A frame buffer for a new picture (recycled when possible).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public DecodedPicture Allocate(int width, int height)
     {
         DecodedPicture pic = _pool.Count > 0 && _pool.Peek().Width == width && _pool.Peek().Height == height ? _pool.Pop() : new DecodedPicture(width, height);
@@ -32,6 +36,7 @@ internal sealed class DecodedPictureBuffer
     }
 
     /// <summary>Returns a frame that has been handed out through <see cref="Output"/> and is no longer needed.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Recycle(DecodedPicture pic)
     {
         if (!pic.IsReference && !pic.NeededForOutput && _pool.Count < 4 && !_pool.Contains(pic))
@@ -57,6 +62,7 @@ internal sealed class DecodedPictureBuffer
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void OutputSmallest()
     {
         int best = 0;
@@ -75,6 +81,7 @@ internal sealed class DecodedPictureBuffer
     }
 
     /// <summary>Queues a decoded frame for output, bumping the smallest POC when too many wait.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void AddForOutput(DecodedPicture pic)
     {
         pic.NeededForOutput = true;
@@ -129,6 +136,7 @@ internal sealed class DecodedPictureBuffer
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void UpdateWrap(int currFrameNum, int maxFrameNum)
     {
         foreach (DecodedPicture p in _refs)
@@ -138,12 +146,44 @@ internal sealed class DecodedPictureBuffer
     }
 
     /// <summary>RefPicList0 for a P slice (8.2.4.2.1 then 8.2.4.3).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public DecodedPicture?[] BuildList(SliceHeader h, int maxFrameNum)
     {
         UpdateWrap(h.FrameNum, maxFrameNum);
-        var shortTerm = _refs.Where(p => p.IsShortTerm).OrderByDescending(p => p.FrameNumWrap);
-        var longTerm = _refs.Where(p => p.IsLongTerm).OrderBy(p => p.LongTermFrameIdx);
-        var init = shortTerm.Concat(longTerm).ToList();
+
+        // Short-term frames by descending FrameNumWrap, then long-term ones by ascending LongTermFrameIdx
+        // (stable insertion: this runs for every slice, so no sorting machinery or allocation).
+        List<DecodedPicture> init = _initial;
+        init.Clear();
+        foreach (DecodedPicture p in _refs)
+        {
+            if (p.IsShortTerm)
+            {
+                int at = init.Count;
+                while (at > 0 && init[at - 1].FrameNumWrap < p.FrameNumWrap)
+                {
+                    at--;
+                }
+
+                init.Insert(at, p);
+            }
+        }
+
+        int shortCount = init.Count;
+        foreach (DecodedPicture p in _refs)
+        {
+            if (p.IsLongTerm)
+            {
+                int at = init.Count;
+                while (at > shortCount && init[at - 1].LongTermFrameIdx > p.LongTermFrameIdx)
+                {
+                    at--;
+                }
+
+                init.Insert(at, p);
+            }
+        }
+
         int n = h.NumRefIdxL0Active;
         var list = new DecodedPicture?[n + 1];
         for (int i = 0; i < n && i < init.Count; i++)
@@ -211,6 +251,7 @@ internal sealed class DecodedPictureBuffer
     }
 
     /// <summary>Marks references after decoding the current picture (8.2.5.1).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void MarkAfterDecoding(SliceHeader h, DecodedPicture current, int maxFrameNum)
     {
         if (h.NalRefIdc == 0)
@@ -332,6 +373,7 @@ internal sealed class DecodedPictureBuffer
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void SlidingWindow(int currFrameNum, int maxFrameNum)
     {
         UpdateWrap(currFrameNum, maxFrameNum);

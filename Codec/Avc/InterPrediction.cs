@@ -1,3 +1,6 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+
 namespace JpegLm.Codec.Avc;
 
 /// <summary>
@@ -8,25 +11,25 @@ namespace JpegLm.Codec.Avc;
 /// </summary>
 internal sealed class InterPrediction
 {
-    private const int MaxWindow = 21;
-    private readonly byte[] _window = new byte[MaxWindow * MaxWindow];
-    private readonly int[] _b1 = new int[MaxWindow * MaxWindow];
-    private readonly byte[] _bHalf = new byte[MaxWindow * MaxWindow];
-    private readonly byte[] _hHalf = new byte[MaxWindow * MaxWindow];
-    private readonly byte[] _jHalf = new byte[MaxWindow * MaxWindow];
+    // Edge-clamped window: up to 21 x 21 samples (a 16 x 16 block and its 6-tap support) in rows of 24, plus
+    // slack, so the 16-lane loads below (which read up to 21 bytes from a row's start) stay inside it.
+    private const int WindowStride = 24;
+    private readonly byte[] _window = new byte[(21 * WindowStride) + 32];
 
     /// <summary>Predicts a w x h luma block at (x, y) of <paramref name="dst"/> from <paramref name="reference"/> with motion (mvx, mvy) in quarter samples.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void PredictLuma(DecodedPicture reference, Span<byte> dst, int stride, int x, int y, int w, int h, int mvx, int mvy)
     {
         int xi = x + (mvx >> 2), yi = y + (mvy >> 2);
         int xf = mvx & 3, yf = mvy & 3;
         int pw = reference.Width, ph = reference.Height;
 
-        // Source samples: the reference itself when the 6-tap support lies inside the picture,
+        // Source samples: the reference itself when the 6-tap support lies inside the picture (and every
+        // 16-lane load, which reads up to 19 bytes right of the block's first column, stays in the array),
         // otherwise a window filled with edge-clamped samples (equations 8-239, 8-240).
         byte[] src;
         int ss, g0; // stride and index of G (the integer sample of the block's top-left)
-        if (xi - 2 >= 0 && yi - 2 >= 0 && xi + w + 3 <= pw && yi + h + 3 <= ph)
+        if (xi - 2 >= 0 && yi - 2 >= 0 && xi + w + 3 <= pw && yi + h + 3 <= ph && ((yi + h + 2) * pw) + xi + 19 <= reference.Y.Length)
         {
             src = reference.Y;
             ss = pw;
@@ -35,134 +38,205 @@ internal sealed class InterPrediction
         else
         {
             src = _window;
-            ss = w + 5;
-            for (int j = 0; j < h + 5; j++)
-            {
-                int row = Math.Clamp(yi - 2 + j, 0, ph - 1) * pw;
-                for (int i = 0; i < ss; i++)
-                {
-                    src[(j * ss) + i] = reference.Y[row + Math.Clamp(xi - 2 + i, 0, pw - 1)];
-                }
-            }
-
+            ss = WindowStride;
+            FillWindow(reference.Y, pw, ph, xi - 2, yi - 2, w + 5, h + 5);
             g0 = (2 * ss) + 2;
         }
 
+        ref byte g = ref src[g0];
+        _ = src.AsSpan(g0 - (2 * ss) - 2, ((h + 4) * ss) + 21); // every load below: rows -2..h+2, columns -2..+18 of G
+        ref byte d = ref dst[(y * stride) + x];
+        _ = dst.Slice((y * stride) + x, ((h - 1) * stride) + w); // the block lies inside dst
         if (xf == 0 && yf == 0)
         {
             for (int j = 0; j < h; j++)
             {
-                src.AsSpan(g0 + (j * ss), w).CopyTo(dst.Slice(((y + j) * stride) + x, w));
+                Store(ref Unsafe.Add(ref d, j * stride), Load(ref Unsafe.Add(ref g, j * ss)), w);
             }
 
             return;
         }
 
-        const int hs = MaxWindow; // stride of the half-sample planes
-        bool needJ = (xf == 2 && yf != 0) || (yf == 2 && xf != 0);
-        if (xf != 0)
+        if (yf == 0)
         {
-            // b (row j at plane row j + 2) for rows -2..h+2; raw b1 kept for j.
-            int first = needJ ? -2 : 0, last = needJ ? h + 2 : h;
-            for (int j = first; j <= last; j++)
-            {
-                int o = g0 + (j * ss) - 2;
-                int d = (j + 2) * hs;
-                for (int i = 0; i < w; i++, o++)
-                {
-                    int v = src[o] - (5 * src[o + 1]) + (20 * src[o + 2]) + (20 * src[o + 3]) - (5 * src[o + 4]) + src[o + 5];
-                    _b1[d + i] = v;
-                    _bHalf[d + i] = ClipByte((v + 16) >> 5);
-                }
-            }
-        }
-
-        if (yf != 0)
-        {
-            int cols = xf == 3 ? w + 1 : w;
+            // a, b, c: the horizontal half sample b, averaged with G or its right neighbour for a and c.
             for (int j = 0; j < h; j++)
             {
-                int o = g0 + (j * ss);
-                for (int i = 0; i < cols; i++)
-                {
-                    int g = o + i;
-                    int v = src[g - (2 * ss)] - (5 * src[g - ss]) + (20 * src[g]) + (20 * src[g + ss]) - (5 * src[g + (2 * ss)]) + src[g + (3 * ss)];
-                    _hHalf[(j * hs) + i] = ClipByte((v + 16) >> 5);
-                }
+                ref byte row = ref Unsafe.Add(ref g, j * ss);
+                Vector256<short> b = Half(Tap6H(ref Unsafe.Subtract(ref row, 2)));
+                Store(ref Unsafe.Add(ref d, j * stride), xf == 2 ? b : Avg(b, Load(ref Unsafe.Add(ref row, xf >> 1))), w);
             }
+
+            return;
         }
 
-        if (needJ)
+        if (xf == 0)
         {
+            // d, h, n: the vertical half sample h, averaged with G or the sample below it for d and n.
             for (int j = 0; j < h; j++)
             {
-                for (int i = 0; i < w; i++)
-                {
-                    int o = ((j + 2) * hs) + i;
-                    int v = _b1[o - (2 * hs)] - (5 * _b1[o - hs]) + (20 * _b1[o]) + (20 * _b1[o + hs]) - (5 * _b1[o + (2 * hs)]) + _b1[o + (3 * hs)];
-                    _jHalf[(j * hs) + i] = ClipByte((v + 512) >> 10);
-                }
+                ref byte row = ref Unsafe.Add(ref g, j * ss);
+                Vector256<short> hh = Half(Tap6V(ref Unsafe.Subtract(ref row, 2 * ss), ss));
+                Store(ref Unsafe.Add(ref d, j * stride), yf == 2 ? hh : Avg(hh, Load(ref Unsafe.Add(ref row, (yf >> 1) * ss))), w);
             }
+
+            return;
         }
 
-        // Each position is one plane or the rounded mean of two (Table 8-12 and equations 8-250..8-261).
-        (byte[] a, int aBase, int aStride) = (xf, yf) switch
+        if (xf != 2 && yf != 2)
         {
-            (1, 0) or (0, 1) => (src, g0, ss), // a = (G + b), d = (G + h)
-            (3, 0) => (src, g0 + 1, ss), // c = (H + b)
-            (0, 3) => (src, g0 + ss, ss), // n = (M + h)
-            (2, 0) or (1, 1) or (3, 1) or (2, 1) => (_bHalf, 2 * hs, hs), // b, e, g, f
-            (1, 3) or (3, 3) or (2, 3) => (_bHalf, 3 * hs, hs), // s for p, r, q
-            (0, 2) or (1, 2) => (_hHalf, 0, hs), // h, i
-            (3, 2) => (_hHalf, 1, hs), // m for k
-            _ => (_jHalf, 0, hs), // j
-        };
-        (byte[]? b, int bBase) = (xf, yf) switch
+            // e, g, p, r: the mean of the nearest b (this row or the next) and h (this column or the next).
+            for (int j = 0; j < h; j++)
+            {
+                ref byte row = ref Unsafe.Add(ref g, j * ss);
+                Vector256<short> b = Half(Tap6H(ref Unsafe.Add(ref row, ((yf >> 1) * ss) - 2)));
+                Vector256<short> hh = Half(Tap6V(ref Unsafe.Add(ref row, (xf >> 1) - (2 * ss)), ss));
+                Store(ref Unsafe.Add(ref d, j * stride), Avg(b, hh), w);
+            }
+
+            return;
+        }
+
+        // j and the positions that average it: f, q (with b above or below) and i, k (with h left or right).
+        // j is the 6-tap of the unrounded b1 values of rows -2..h+2, in 32 bits (it reaches about 450,000).
+        Span<Vector256<short>> b1 = stackalloc Vector256<short>[21];
+        for (int j = 0; j < h + 5; j++)
         {
-            (1, 0) or (3, 0) => (_bHalf, 2 * hs),
-            (0, 1) or (0, 3) or (1, 1) or (1, 3) => (_hHalf, 0),
-            (3, 1) or (3, 3) => (_hHalf, 1),
-            (2, 1) or (2, 3) or (1, 2) or (3, 2) => (_jHalf, 0),
-            _ => (null, 0),
-        };
+            b1[j] = Tap6H(ref Unsafe.Add(ref g, ((j - 2) * ss) - 2));
+        }
+
         for (int j = 0; j < h; j++)
         {
-            int d = ((y + j) * stride) + x;
-            int ao = aBase + (j * aStride);
-            if (b == null)
+            Vector256<short> jj = Center(b1.Slice(j, 6));
+            Vector256<short> other = xf == 2
+                ? (yf == 2 ? jj : Half(b1[j + 2 + (yf >> 1)]))
+                : Half(Tap6V(ref Unsafe.Add(ref g, (j * ss) + (xf >> 1) - (2 * ss)), ss));
+            Store(ref Unsafe.Add(ref d, j * stride), Avg(jj, other), w);
+        }
+    }
+
+    // Copies the w x h area at (x0, y0) of a plane into the window, repeating edge samples outside it.
+    private void FillWindow(byte[] plane, int pw, int ph, int x0, int y0, int w, int h)
+    {
+        for (int j = 0; j < h; j++)
+        {
+            int row = Math.Clamp(y0 + j, 0, ph - 1) * pw;
+            Span<byte> dst = _window.AsSpan(j * WindowStride, w);
+            if (x0 >= 0 && x0 + w <= pw)
             {
-                a.AsSpan(ao, w).CopyTo(dst.Slice(d, w));
+                plane.AsSpan(row + x0, w).CopyTo(dst);
                 continue;
             }
 
-            int bo = bBase + (j * hs);
             for (int i = 0; i < w; i++)
             {
-                dst[d + i] = (byte)((a[ao + i] + b[bo + i] + 1) >> 1);
+                dst[i] = plane[row + Math.Clamp(x0 + i, 0, pw - 1)];
             }
         }
     }
 
-    private static byte ClipByte(int v) => (byte)(v < 0 ? 0 : v > 255 ? 255 : v);
+    // The 6-tap filter (1, -5, 20, 20, -5, 1) over 16 horizontally adjacent positions, s at the leftmost tap.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<short> Tap6H(ref byte s) =>
+        Tap6(Load(ref s), Load(ref Unsafe.Add(ref s, 1)), Load(ref Unsafe.Add(ref s, 2)), Load(ref Unsafe.Add(ref s, 3)), Load(ref Unsafe.Add(ref s, 4)), Load(ref Unsafe.Add(ref s, 5)));
+
+    // The same filter down 16 columns, s at the top tap.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<short> Tap6V(ref byte s, nint ss) =>
+        Tap6(Load(ref s), Load(ref Unsafe.Add(ref s, ss)), Load(ref Unsafe.Add(ref s, 2 * ss)), Load(ref Unsafe.Add(ref s, 3 * ss)), Load(ref Unsafe.Add(ref s, 4 * ss)), Load(ref Unsafe.Add(ref s, 5 * ss)));
+
+    // Samples give sums in -2550..10710, which 16-bit lanes hold.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<short> Tap6(Vector256<short> a, Vector256<short> b, Vector256<short> c, Vector256<short> d, Vector256<short> e, Vector256<short> f) =>
+        a + f - ((b + e) * (short)5) + ((c + d) * (short)20);
+
+    // j (equation 8-245 and 8-246): the 6-tap of six b1 rows, rounded by 10 bits, in 32-bit lanes.
+    private static Vector256<short> Center(ReadOnlySpan<Vector256<short>> b1)
+    {
+        (Vector256<int> a0, Vector256<int> a1) = Vector256.Widen(b1[0]);
+        (Vector256<int> b0, Vector256<int> bb1) = Vector256.Widen(b1[1]);
+        (Vector256<int> c0, Vector256<int> c1) = Vector256.Widen(b1[2]);
+        (Vector256<int> d0, Vector256<int> d1) = Vector256.Widen(b1[3]);
+        (Vector256<int> e0, Vector256<int> e1) = Vector256.Widen(b1[4]);
+        (Vector256<int> f0, Vector256<int> f1) = Vector256.Widen(b1[5]);
+        Vector256<int> round = Vector256.Create(512), max = Vector256.Create(255);
+        Vector256<int> lo = a0 + f0 - ((b0 + e0) * 5) + ((c0 + d0) * 20) + round;
+        Vector256<int> hi = a1 + f1 - ((bb1 + e1) * 5) + ((c1 + d1) * 20) + round;
+        lo = Vector256.Min(Vector256.Max(lo >> 10, Vector256<int>.Zero), max);
+        hi = Vector256.Min(Vector256.Max(hi >> 10, Vector256<int>.Zero), max);
+        return Vector256.Narrow(lo, hi);
+    }
+
+    // A half sample from its 6-tap sum: (sum + 16) >> 5, clipped (equations 8-243, 8-244).
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<short> Half(Vector256<short> sum) =>
+        Vector256.Min(Vector256.Max((sum + Vector256.Create((short)16)) >> 5, Vector256<short>.Zero), Vector256.Create((short)255));
+
+    // The rounded mean of two predictions (equations 8-250..8-261).
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<short> Avg(Vector256<short> a, Vector256<short> b) => (a + b + Vector256.Create((short)1)) >> 1;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<short> Load(ref byte p) => DeblockingKernels.Load(ref p);
+
+    // Writes the first w (4, 8 or 16) lanes of a row.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Store(ref byte p, Vector256<short> v, int w)
+    {
+        Vector128<byte> bytes = Vector128.Narrow(v.GetLower().AsUInt16(), v.GetUpper().AsUInt16());
+        if (w == 16)
+        {
+            bytes.StoreUnsafe(ref p);
+        }
+        else if (w == 8)
+        {
+            Unsafe.WriteUnaligned(ref p, bytes.AsUInt64().ToScalar());
+        }
+        else
+        {
+            Unsafe.WriteUnaligned(ref p, bytes.AsUInt32().ToScalar());
+        }
+    }
 
     private static int Clip(int v) => v < 0 ? 0 : v > 255 ? 255 : v;
 
     /// <summary>Predicts a w x h chroma block at chroma (x, y) from one plane with the luma motion vector.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void PredictChroma(byte[] src, int pw, int ph, Span<byte> dst, int stride, int x, int y, int w, int h, int mvx, int mvy)
     {
         int xi = x + (mvx >> 3), yi = y + (mvy >> 3);
         int xf = mvx & 7, yf = mvy & 7;
         int wA = (8 - xf) * (8 - yf), wB = xf * (8 - yf), wC = (8 - xf) * yf, wD = xf * yf;
-        if (xi >= 0 && yi >= 0 && xi + w < pw && yi + h < ph)
+        if (xi >= 0 && yi >= 0 && xi + w < pw && yi + h < ph && ((yi + h) * pw) + xi + 9 <= src.Length)
         {
+            // 8 lanes per row (8-byte loads reach 9 bytes right of the block's first column, checked above).
+            _ = dst.Slice((y * stride) + x, ((h - 1) * stride) + w);
+            ref byte s = ref src[(yi * pw) + xi];
+            ref byte d = ref dst[(y * stride) + x];
+            Vector128<short> a = Vector128.Create((short)wA), b = Vector128.Create((short)wB), c = Vector128.Create((short)wC), dd = Vector128.Create((short)wD);
+            Vector128<short> top = Load8(ref s), topRight = Load8(ref Unsafe.Add(ref s, 1));
             for (int j = 0; j < h; j++)
             {
-                int s0 = ((yi + j) * pw) + xi;
-                int d = ((y + j) * stride) + x;
-                for (int i = 0; i < w; i++, s0++)
+                ref byte next = ref Unsafe.Add(ref s, (j + 1) * pw);
+                Vector128<short> bottom = Load8(ref next), bottomRight = Load8(ref Unsafe.Add(ref next, 1));
+                Vector128<short> v = ((top * a) + (topRight * b) + (bottom * c) + (bottomRight * dd) + Vector128.Create((short)32)) >> 6;
+                Vector128<byte> bytes = Vector128.Narrow(v.AsUInt16(), v.AsUInt16());
+                ref byte o = ref Unsafe.Add(ref d, j * stride);
+                if (w == 8)
                 {
-                    dst[d + i] = (byte)(((wA * src[s0]) + (wB * src[s0 + 1]) + (wC * src[s0 + pw]) + (wD * src[s0 + pw + 1]) + 32) >> 6);
+                    Unsafe.WriteUnaligned(ref o, bytes.AsUInt64().ToScalar());
                 }
+                else if (w == 4)
+                {
+                    Unsafe.WriteUnaligned(ref o, bytes.AsUInt32().ToScalar());
+                }
+                else
+                {
+                    Unsafe.WriteUnaligned(ref o, bytes.AsUInt16().ToScalar());
+                }
+
+                top = bottom;
+                topRight = bottomRight;
             }
 
             return;
@@ -181,7 +255,12 @@ internal sealed class InterPrediction
         }
     }
 
+    // 8 samples widened to 16-bit lanes.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector128<short> Load8(ref byte p) => Vector128.WidenLower(Vector128.CreateScalar(Unsafe.ReadUnaligned<ulong>(ref p)).AsByte()).AsInt16();
+
     /// <summary>Applies explicit weighted prediction (8-270) to a w x h block in place.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Weight(Span<byte> dst, int stride, int x, int y, int w, int h, int logWd, int weight, int offset)
     {
         for (int j = 0; j < h; j++)

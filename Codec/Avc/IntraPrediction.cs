@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace JpegLm.Codec.Avc;
 
 /// <summary>
@@ -8,6 +10,7 @@ namespace JpegLm.Codec.Avc;
 internal static class IntraPrediction
 {
     /// <summary>Predicts a 4x4 luma block at <paramref name="off"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Predict4x4(Span<byte> p, int off, int stride, int mode, bool left, bool top, bool topLeft, bool topRight)
     {
         // e[0] = corner, e[1..8] = top row (4..7 substituted by p[3,-1] if unavailable); l[0..3] = left column.
@@ -122,6 +125,7 @@ internal static class IntraPrediction
     }
 
     /// <summary>Predicts a 16x16 luma block (Intra_16x16).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Predict16x16(Span<byte> p, int off, int stride, int mode, bool left, bool top, bool topLeft)
     {
         Require(mode switch { 0 => top, 1 => left, 3 => top && left && topLeft, _ => true }, "Intra_16x16", mode);
@@ -129,6 +133,7 @@ internal static class IntraPrediction
     }
 
     /// <summary>Predicts an 8x8 chroma block (intra_chroma_pred_mode: 0 DC, 1 horizontal, 2 vertical, 3 plane).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void PredictChroma(Span<byte> p, int off, int stride, int mode, bool left, bool top, bool topLeft)
     {
         Require(mode switch { 1 => left, 2 => top, 3 => top && left && topLeft, _ => true }, "chroma intra", mode);
@@ -179,6 +184,7 @@ internal static class IntraPrediction
     }
 
     // Vertical (0), horizontal (1), DC (2) or plane (3) prediction of an n x n square.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void PredictSquare(Span<byte> p, int off, int stride, int n, int mode, bool left, bool top, int planeMul, int planeRound)
     {
         switch (mode)

@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace JpegLm.Codec.Avc;
 
 /// <summary>
@@ -16,6 +18,7 @@ internal static class InverseTransform
     private static readonly byte[] ChromaQpTable = [29, 30, 31, 32, 32, 33, 34, 34, 35, 35, 36, 36, 37, 37, 37, 38, 38, 38, 39, 39, 39, 39];
 
     /// <summary>QPC for a luma QP and chroma_qp_index_offset (clause 8.5.8, Table 8-15).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static int ChromaQp(int qpY, int offset)
     {
         int qpi = Math.Clamp(qpY + offset, 0, 51);
@@ -23,6 +26,7 @@ internal static class InverseTransform
     }
 
     /// <summary>Scales the AC (or all, when <paramref name="skipDc"/> is false) levels of a raster 4x4 block in place (8.5.12.1).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Dequantize(Span<int> c, int qp, bool skipDc)
     {
         int[] scale = LevelScale[qp % 6];
@@ -37,6 +41,7 @@ internal static class InverseTransform
     }
 
     /// <summary>The 4x4 inverse transform (8.5.12.2) of <paramref name="d"/>, added to the prediction in place.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void AddInverse4x4(Span<int> d, Span<byte> dst, int offset, int stride)
     {
         Span<int> t = stackalloc int[16];
@@ -61,6 +66,24 @@ internal static class InverseTransform
         }
     }
 
+    /// <summary>
+    /// <see cref="AddInverse4x4"/> of a block whose only nonzero coefficient is the (already scaled) DC: every
+    /// sample of the transform's output is (dc + 32) >> 6, so it is one addition per sample.
+    /// </summary>
+    public static void AddDcOnly(int dc, Span<byte> dst, int offset, int stride)
+    {
+        int r = (dc + 32) >> 6;
+        for (int j = 0; j < 4; j++)
+        {
+            Span<byte> row = dst.Slice(offset + (j * stride), 4);
+            for (int i = 0; i < 4; i++)
+            {
+                int v = row[i] + r;
+                row[i] = (byte)(v < 0 ? 0 : v > 255 ? 255 : v);
+            }
+        }
+    }
+
     private static void AddClip(Span<byte> dst, int i, int r)
     {
         int v = dst[i] + r;
@@ -68,6 +91,7 @@ internal static class InverseTransform
     }
 
     /// <summary>Intra 16x16 luma DC: inverse Hadamard and scaling (8.5.10), raster 4x4 in place.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void LumaDc(Span<int> c, int qp)
     {
         Span<int> f = stackalloc int[16];
@@ -103,6 +127,7 @@ internal static class InverseTransform
     }
 
     /// <summary>Chroma DC 2x2 transform and scaling (8.5.11) of four raster levels in place.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void ChromaDc(Span<int> c, int qpc)
     {
         int f0 = c[0] + c[1] + c[2] + c[3];

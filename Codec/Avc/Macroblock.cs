@@ -82,13 +82,13 @@ public sealed class Macroblock
     /// <summary>Intra 16x16 luma DC levels in raster order of the 4x4 DC matrix.</summary>
     public int[] LumaDc { get; } = new int[16];
 
-    /// <summary>Luma levels: 16 blocks (raster block order) of 16 levels in raster order within the block.</summary>
+    /// <summary>Luma levels: 16 blocks (raster block order) of 16 levels in raster order within the block; only blocks flagged in <see cref="LumaNonZero"/> are current.</summary>
     public int[] Luma { get; } = new int[256];
 
     /// <summary>Chroma DC levels: Cb 0..3, Cr 4..7 (raster 2x2).</summary>
     public int[] ChromaDc { get; } = new int[8];
 
-    /// <summary>Chroma AC levels: Cb blocks 0..3 then Cr blocks 0..3, 16 raster levels each (index 0 unused).</summary>
+    /// <summary>Chroma AC levels: Cb blocks 0..3 then Cr blocks 0..3, 16 raster levels each (index 0 unused); only blocks flagged in <see cref="ChromaAcNonZero"/> are current.</summary>
     public int[] ChromaAc { get; } = new int[128];
 
     /// <summary>Which luma 4x4 blocks (raster) have any nonzero level, bit per block.</summary>

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using JpegLm.Codec.Bitstream;
 
 namespace JpegLm.Codec.Avc;
@@ -10,7 +11,6 @@ namespace JpegLm.Codec.Avc;
 internal sealed class MacroblockLayerReader
 {
     private readonly PictureState _state;
-    private readonly int[] _scratch = new int[16];
 
     public MacroblockLayerReader(PictureState state) => _state = state;
 
@@ -36,6 +36,7 @@ internal sealed class MacroblockLayerReader
     public int QpPred { get; set; }
 
     /// <summary>Records a P_Skip macroblock at <paramref name="addr"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void SetSkip(Macroblock mb, int addr)
     {
         mb.Address = addr;
@@ -51,6 +52,7 @@ internal sealed class MacroblockLayerReader
     }
 
     /// <summary>Reads macroblock_layer() for the macroblock at <paramref name="addr"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Read(RbspReader r, Macroblock mb, int addr)
     {
         mb.Address = addr;
@@ -110,6 +112,7 @@ internal sealed class MacroblockLayerReader
     }
 
     // Whether neighbour macroblock (nx, ny) can feed intra prediction (clause 8.3.1.2 availability rules).
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private bool IntraNeighbour(int nx, int ny)
     {
         int w = _state.WidthInMbs;
@@ -122,6 +125,7 @@ internal sealed class MacroblockLayerReader
         return _state.Available(n, SliceId) && (!ConstrainedIntraPred || IsIntraKind(_state.Kind[n]));
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void CheckModes(Macroblock mb, RbspReader r)
     {
         int w = _state.WidthInMbs;
@@ -154,6 +158,7 @@ internal sealed class MacroblockLayerReader
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void ReadInter(RbspReader r, Macroblock mb)
     {
         int maxRef = NumRefIdxActive - 1;
@@ -198,18 +203,21 @@ internal sealed class MacroblockLayerReader
         ReadResidualWithQp(r, mb);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static int ReadRefIdx(RbspReader r, int maxRef)
     {
         int v = r.ReadTe(maxRef);
         return v > maxRef ? throw new AvcFormatException($"ref_idx_l0 {v} exceeds num_ref_idx_l0_active_minus1 {maxRef}", r.BitPosition >> 3) : v;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void ReadMvd(RbspReader r, Span<int> mvd, int slot)
     {
         mvd[2 * slot] = r.ReadSe("mvd_l0 x", -16384, 16383);
         mvd[(2 * slot) + 1] = r.ReadSe("mvd_l0 y", -16384, 16383);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void ReadPcm(RbspReader r, Macroblock mb)
     {
         mb.Kind = MacroblockKind.IPcm;
@@ -234,8 +242,10 @@ internal sealed class MacroblockLayerReader
     }
 
     // Marks the macroblock decoded in this slice and stores what neighbours read before its residual.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void Commit(Macroblock mb) => _state.MarkDecoded(mb.Address, SliceId, mb.Kind);
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void ReadIntra4x4Modes(RbspReader r, Macroblock mb)
     {
         int a = mb.Address;
@@ -279,6 +289,7 @@ internal sealed class MacroblockLayerReader
     /// <summary>luma4x4BlkIdx (8x8 then 4x4 z-order) to raster block index (x + 4y).</summary>
     public static int BlockIndexToRaster(int blk) => ((blk & 8) << 0 | ((blk & 2) << 1)) + ((blk & 4) >> 1) + (blk & 1);
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void ReadResidualWithQp(RbspReader r, Macroblock mb)
     {
         int cbp = mb.CodedBlockPattern;
@@ -293,29 +304,26 @@ internal sealed class MacroblockLayerReader
         ReadResidual(r, mb);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void ReadResidual(RbspReader r, Macroblock mb)
     {
+        // Levels go straight into the record in raster order; only blocks flagged in LumaNonZero / ChromaAcNonZero
+        // are rewritten, the others keep stale levels that reconstruction never reads.
         int a = mb.Address;
         Span<byte> totals = _state.TotalCoeff.AsSpan(a * PictureState.CoeffSlots, PictureState.CoeffSlots);
         totals.Clear();
-        Span<int> levels = _scratch;
+        ReadOnlySpan<byte> zigZag = Macroblock.ZigZag;
         int cbp = mb.CodedBlockPattern;
         bool i16 = mb.Kind == MacroblockKind.I16x16;
         if (i16)
         {
             Array.Clear(mb.LumaDc);
-            int n = CavlcResidualReader.Read(r, CoeffTokenContext.Luma(_state, SliceId, a, 0, totals), 16, levels);
-            if (n > 0)
-            {
-                for (int k = 0; k < 16; k++)
-                {
-                    mb.LumaDc[ZigZag(k)] = levels[k];
-                }
-            }
+            CavlcResidualReader.Read(r, CoeffTokenContext.Luma(_state, SliceId, a, 0, totals), 16, mb.LumaDc, zigZag);
         }
 
-        Array.Clear(mb.Luma);
         int nonZero = 0;
+        int max = i16 ? 15 : 16;
+        ReadOnlySpan<byte> lumaScan = zigZag[(16 - max)..];
         for (int blk = 0; blk < 16; blk++)
         {
             if ((cbp & (1 << (blk >> 2))) == 0)
@@ -325,34 +333,19 @@ internal sealed class MacroblockLayerReader
 
             int raster = BlockIndexToRaster(blk);
             int nC = CoeffTokenContext.Luma(_state, SliceId, a, raster, totals);
-            int max = i16 ? 15 : 16;
-            int n = CavlcResidualReader.Read(r, nC, max, levels);
+            int n = CavlcResidualReader.Read(r, nC, max, mb.Luma.AsSpan(raster * 16, 16), lumaScan);
             totals[raster] = (byte)n;
-            if (n > 0)
-            {
-                nonZero |= 1 << raster;
-                int off = i16 ? 1 : 0;
-                Span<int> dst = mb.Luma.AsSpan(raster * 16, 16);
-                for (int k = 0; k < max; k++)
-                {
-                    dst[ZigZag(k + off)] = levels[k];
-                }
-            }
+            nonZero |= (n > 0 ? 1 : 0) << raster;
         }
 
         mb.LumaNonZero = nonZero;
         Array.Clear(mb.ChromaDc);
-        Array.Clear(mb.ChromaAc);
         int chroma = cbp >> 4;
         if (chroma != 0)
         {
             for (int c = 0; c < 2; c++)
             {
-                int n = CavlcResidualReader.Read(r, -1, 4, levels);
-                for (int k = 0; k < 4 && n > 0; k++)
-                {
-                    mb.ChromaDc[(c * 4) + k] = levels[k];
-                }
+                CavlcResidualReader.Read(r, -1, 4, mb.ChromaDc.AsSpan(c * 4, 4), ChromaDcScan);
             }
         }
 
@@ -364,17 +357,9 @@ internal sealed class MacroblockLayerReader
                 for (int blk = 0; blk < 4; blk++)
                 {
                     int slot = 16 + (c * 4) + blk;
-                    int n = CavlcResidualReader.Read(r, CoeffTokenContext.Chroma(_state, SliceId, a, c, blk, totals), 15, levels);
-                    totals[slot - 0] = (byte)n;
-                    if (n > 0)
-                    {
-                        acNonZero |= 1 << ((c * 4) + blk);
-                        Span<int> dst = mb.ChromaAc.AsSpan(((c * 4) + blk) * 16, 16);
-                        for (int k = 0; k < 15; k++)
-                        {
-                            dst[ZigZag(k + 1)] = levels[k];
-                        }
-                    }
+                    int n = CavlcResidualReader.Read(r, CoeffTokenContext.Chroma(_state, SliceId, a, c, blk, totals), 15, mb.ChromaAc.AsSpan(((c * 4) + blk) * 16, 16), zigZag[1..]);
+                    totals[slot] = (byte)n;
+                    acNonZero |= (n > 0 ? 1 : 0) << ((c * 4) + blk);
                 }
             }
 
@@ -382,5 +367,6 @@ internal sealed class MacroblockLayerReader
         }
     }
 
-    private static int ZigZag(int k) => Macroblock.ZigZag[k];
+    // Chroma DC levels are already in raster order of the 2x2 matrix.
+    private static ReadOnlySpan<byte> ChromaDcScan => [0, 1, 2, 3];
 }

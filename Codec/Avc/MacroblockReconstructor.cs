@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace JpegLm.Codec.Avc;
 
 /// <summary>
@@ -34,6 +36,7 @@ internal sealed class MacroblockReconstructor
 
     public SliceHeader? Header { get; set; }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Reconstruct(Macroblock mb)
     {
         switch (mb.Kind)
@@ -51,6 +54,7 @@ internal sealed class MacroblockReconstructor
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void StoreIntraMotion(int a)
     {
         _state.Mv.AsSpan(a * 32, 32).Clear();
@@ -58,6 +62,7 @@ internal sealed class MacroblockReconstructor
         _state.RefPicId.AsSpan(a * 4, 4).Fill(-1);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Pcm(Macroblock mb)
     {
         int a = mb.Address, w = _state.WidthInMbs;
@@ -78,6 +83,7 @@ internal sealed class MacroblockReconstructor
     }
 
     // Whether neighbour macroblock (nx, ny) can feed intra prediction of the current one.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private bool IntraNeighbour(int nx, int ny)
     {
         int w = _state.WidthInMbs;
@@ -90,6 +96,7 @@ internal sealed class MacroblockReconstructor
         return _state.Available(n, SliceId) && (!ConstrainedIntraPred || _state.Kind[n] >= MacroblockKind.I4x4);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Intra(Macroblock mb)
     {
         int a = mb.Address, w = _state.WidthInMbs;
@@ -145,11 +152,17 @@ internal sealed class MacroblockReconstructor
                     continue;
                 }
 
+                int off = lumaOff + ((raster >> 2) * 4 * stride) + ((raster & 3) * 4);
+                if (!ac)
+                {
+                    InverseTransform.AddDcOnly(dc[raster], y, off, stride);
+                    continue;
+                }
+
                 Span<int> c = _block;
                 mb.Luma.AsSpan(raster * 16, 16).CopyTo(c);
                 InverseTransform.Dequantize(c, mb.QpY, true);
                 c[0] = dc[raster];
-                int off = lumaOff + ((raster >> 2) * 4 * stride) + ((raster & 3) * 4);
                 InverseTransform.AddInverse4x4(c, y, off, stride);
             }
         }
@@ -162,6 +175,7 @@ internal sealed class MacroblockReconstructor
         StoreIntraMotion(a);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void ChromaResidual(Macroblock mb, int chromaOff, int cs)
     {
         if ((mb.CodedBlockPattern >> 4) == 0)
@@ -184,15 +198,23 @@ internal sealed class MacroblockReconstructor
                     continue;
                 }
 
+                int off = chromaOff + ((b >> 1) * 4 * cs) + ((b & 1) * 4);
+                if (!ac)
+                {
+                    InverseTransform.AddDcOnly(dc[b], plane, off, cs);
+                    continue;
+                }
+
                 Span<int> blk = _block;
                 mb.ChromaAc.AsSpan(((c * 4) + b) * 16, 16).CopyTo(blk);
                 InverseTransform.Dequantize(blk, qpc, true);
                 blk[0] = dc[b];
-                InverseTransform.AddInverse4x4(blk, plane, chromaOff + ((b >> 1) * 4 * cs) + ((b & 1) * 4), cs);
+                InverseTransform.AddInverse4x4(blk, plane, off, cs);
             }
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Inter(Macroblock mb)
     {
         int a = mb.Address, w = _state.WidthInMbs;
@@ -288,12 +310,14 @@ internal sealed class MacroblockReconstructor
         ChromaResidual(mb, (mby * 8 * cs) + (mbx * 8), cs);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void PartitionWithMvd(Macroblock mb, int mbx, int mby, int x, int y, int w, int h, int refIdx, int mvdSlot)
     {
         var p = _mvp.Predict(x, y, w, h, refIdx);
         Partition(mbx, mby, x, y, w, h, refIdx, p.X + mb.Mvd[2 * mvdSlot], p.Y + mb.Mvd[(2 * mvdSlot) + 1]);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Partition(int mbx, int mby, int x, int y, int w, int h, int refIdx, int mvx, int mvy)
     {
         _mvp.Assign(x, y, w, h, refIdx, mvx, mvy);

@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace JpegLm.Codec.Avc;
 
 /// <summary>
@@ -25,6 +27,7 @@ internal sealed class MotionVectorPrediction
     public int SliceId { get; set; }
 
     // Motion of the partition covering luma location (xN, yN) relative to the current macroblock.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private (bool Available, int Ref, int Mvx, int Mvy) Neighbour(int xN, int yN)
     {
         if (xN >= 0 && xN < 16 && yN >= 0 && yN < 16)
@@ -74,6 +77,7 @@ internal sealed class MotionVectorPrediction
     }
 
     /// <summary>mvpLX for the partition at (x, y) of size w x h with reference index <paramref name="refIdx"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public (int X, int Y) Predict(int x, int y, int w, int h, int refIdx)
     {
         var a = Neighbour(x - 1, y);
@@ -125,6 +129,7 @@ internal sealed class MotionVectorPrediction
     }
 
     /// <summary>The P_Skip motion vector (8.4.1.1).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public (int X, int Y) PredictSkip()
     {
         var a = Neighbour(-1, 0);
@@ -138,6 +143,7 @@ internal sealed class MotionVectorPrediction
     }
 
     /// <summary>Records motion for the 4x4 blocks of a partition of the current macroblock.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Assign(int x, int y, int w, int h, int refIdx, int mvx, int mvy)
     {
         for (int by = y >> 2; by < (y + h) >> 2; by++)

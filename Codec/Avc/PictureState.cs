@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace JpegLm.Codec.Avc;
 
 /// <summary>
@@ -67,6 +69,7 @@ internal sealed class PictureState
     /// that is not Intra_4x4 counts as DC (mode 2) when a neighbour predicts its Intra4x4PredMode (8.3.1.1);
     /// an Intra_4x4 one gets its modes written as they are known.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void MarkDecoded(int addr, int sliceId, MacroblockKind kind)
     {
         SliceId[addr] = sliceId;
@@ -78,9 +81,11 @@ internal sealed class PictureState
     }
 
     /// <summary>Whether macroblock <paramref name="addr"/> is available to one in slice <paramref name="slice"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public bool Available(int addr, int slice) => addr >= 0 && SliceId[addr] == slice;
 
     /// <summary>Next macroblock address in the same slice group (clause 8.2.2, NextMbAddress), or MbCount.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public int NextMbAddress(int n)
     {
         int i = n + 1;

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using JpegLm.Codec.Bitstream;
 
 namespace JpegLm.Codec.Avc;
@@ -105,6 +106,7 @@ public sealed class SliceHeader
     /// Parses slice_header() from <paramref name="r"/> (positioned after the NAL header byte).
     /// <paramref name="ppsLookup"/> and <paramref name="spsLookup"/> resolve parameter-set ids.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static SliceHeader Parse(RbspReader r, int nalUnitType, int nalRefIdc, Func<int, PictureParameterSet?> ppsLookup, Func<int, SequenceParameterSet?> spsLookup, out PictureParameterSet pps, out SequenceParameterSet sps)
     {
         ArgumentNullException.ThrowIfNull(r);

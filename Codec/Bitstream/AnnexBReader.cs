@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using JpegLm.Codec.Avc;
 
 namespace JpegLm.Codec.Bitstream;
@@ -41,6 +42,7 @@ public sealed class AnnexBReader
     /// A unit is longer than <see cref="MaxNalUnitBytes"/>, the stream has bytes but no start code, or it ends
     /// right after a start code (cut before the unit the code announces).
     /// </exception>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public bool TryRead(out ReadOnlySpan<byte> nalUnit)
     {
         nalUnit = default;
@@ -120,6 +122,7 @@ public sealed class AnnexBReader
     }
 
     /// <summary>Copies <paramref name="nal"/> without its emulation_prevention_three_byte bytes.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static int RemoveEmulationPrevention(ReadOnlySpan<byte> nal, Span<byte> rbsp)
     {
         // Copy runs between 00 00 03 patterns (vectorized search); the 03 after two zeros is dropped.
@@ -140,6 +143,7 @@ public sealed class AnnexBReader
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private ReadOnlySpan<byte> RemoveEmulationPrevention(ReadOnlySpan<byte> nal)
     {
         if (_rbsp.Length < nal.Length)
@@ -151,6 +155,7 @@ public sealed class AnnexBReader
         return _rbsp.AsSpan(0, n);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private bool Fill()
     {
         if (_eof)

@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Runtime.CompilerServices;
 using JpegLm.Codec.Avc;
 
 namespace JpegLm.Codec.Bitstream;
@@ -38,6 +39,7 @@ public sealed class RbspReader
     public bool IsByteAligned => (_position & 7) == 0;
 
     /// <summary>Loads a new payload (copied into a reused buffer).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Reset(ReadOnlySpan<byte> rbsp)
     {
         if (_data.Length < rbsp.Length + Padding)
@@ -71,6 +73,7 @@ public sealed class RbspReader
     internal bool MayContinue { get; set; }
 
     /// <summary>The next up to 32 bits without consuming them (zeros past the end; an error past the end when <see cref="MayContinue"/>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public uint Peek(int count)
     {
         if (MayContinue && _position + count > _bitLength)
@@ -81,6 +84,7 @@ public sealed class RbspReader
         return PeekRaw(count);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private uint PeekRaw(int count)
     {
         ulong word = BinaryPrimitives.ReadUInt64BigEndian(_data.AsSpan((int)(_position >> 3)));
@@ -89,6 +93,7 @@ public sealed class RbspReader
     }
 
     /// <summary>Consumes <paramref name="count"/> bits.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Skip(int count)
     {
         _position += count;
@@ -99,6 +104,7 @@ public sealed class RbspReader
     }
 
     /// <summary>u(n) for n in 0..32.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public uint ReadBits(int count)
     {
         if (count == 0)
@@ -112,9 +118,11 @@ public sealed class RbspReader
     }
 
     /// <summary>u(1).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public bool ReadFlag() => ReadBits(1) != 0;
 
     /// <summary>ue(v), clause 9.1; at most 32 leading zeros (values up to 2^32-2).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public uint ReadUe()
     {
         uint peek = PeekRaw(32); // padding zeros only lengthen the code, and Skip then fails past the end
@@ -143,6 +151,7 @@ public sealed class RbspReader
     }
 
     /// <summary>ue(v) checked against an inclusive maximum, naming the syntax element on failure.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public int ReadUe(string element, int max)
     {
         long start = _position;
@@ -196,6 +205,7 @@ public sealed class RbspReader
     private int BitAt(long bit) => (_data[(int)(bit >> 3)] >> (7 - (int)(bit & 7))) & 1;
 
     /// <summary>se(v), clause 9.1.1.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public int ReadSe()
     {
         uint k = ReadUe();
@@ -203,6 +213,7 @@ public sealed class RbspReader
     }
 
     /// <summary>se(v) checked against an inclusive range.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public int ReadSe(string element, int min, int max)
     {
         int v = ReadSe();
@@ -210,9 +221,11 @@ public sealed class RbspReader
     }
 
     /// <summary>te(v) with range <paramref name="max"/> (clause 9.1): one inverted bit when max is 1.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public int ReadTe(int max) => max == 1 ? (ReadFlag() ? 0 : 1) : (int)ReadUe();
 
     /// <summary>more_rbsp_data(): whether anything but the stop bit and trailing zeros is left.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public bool MoreRbspData() => MayContinue || _position < _stopBit;
 
     /// <summary>

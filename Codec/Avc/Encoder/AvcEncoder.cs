@@ -195,7 +195,7 @@ public sealed class AvcEncoder
         }
 
         FinishSlice(output, intra, idr, skipRun);
-        DeblockingFilter.Filter(pic, _state, _sliceParams);
+        DeblockingFilter.Filter(pic, _state, System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_sliceParams));
     }
 
     private void FinishSlice(Stream output, bool intra, bool idr, int skipRun)

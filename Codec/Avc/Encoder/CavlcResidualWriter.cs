@@ -11,8 +11,13 @@ namespace JpegLm.Codec.Avc.Encoder;
 [SkipLocalsInit]
 internal static class CavlcResidualWriter
 {
-    // (length, code) per symbol, inverted from the decoder's peek tables: [table][symbol].
-    private static readonly (byte[] Length, ushort[] Code)[] CoeffToken = Invert(CavlcTables.CoeffToken, CavlcTables.CoeffTokenBits, 68);
+    // (length, code) per symbol, [table][symbol]: coeff_token straight from the code tables the decoder's lookups
+    // are built from, the others inverted from the decoder's peek tables.
+    private static readonly (byte[] Length, ushort[] Code)[] CoeffToken = [.. Enumerable.Range(0, 4).Select(t =>
+    {
+        (byte[] length, byte[] code) = CavlcTables.CoeffTokenTable(t);
+        return (length, Array.ConvertAll(code, c => (ushort)c));
+    })];
     private static readonly (byte[] Length, ushort[] Code)[] TotalZeros = Invert(CavlcTables.TotalZeros, CavlcTables.ZerosBits, 16);
     private static readonly (byte[] Length, ushort[] Code)[] ChromaDcTotalZeros = Invert(CavlcTables.ChromaDcTotalZeros, CavlcTables.ZerosBits, 4);
     private static readonly (byte[] Length, ushort[] Code)[] RunBefore = Invert(CavlcTables.RunBefore, CavlcTables.ZerosBits, 15);

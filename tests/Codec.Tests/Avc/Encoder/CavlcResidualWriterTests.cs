@@ -54,9 +54,11 @@ public class CavlcResidualWriterTests
         w.WriteTrailingBits();
         var r = new RbspReader(w.Payload);
         var read = new int[16];
+        byte[] inOrder = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15];
         foreach (int[] levels in blocks)
         {
-            int total = CavlcResidualReader.Read(r, nC, maxNumCoeff, read);
+            Array.Clear(read); // the reader leaves a block without coefficients untouched
+            int total = CavlcResidualReader.Read(r, nC, maxNumCoeff, read, inOrder);
             Assert.Equal(levels.Count(v => v != 0), total);
             Assert.Equal(levels, read.AsSpan(0, maxNumCoeff).ToArray());
         }
