@@ -71,6 +71,9 @@ public sealed class Sampler(LlamaModel model)
 {
     private readonly LlamaModel _model = model ?? throw new ArgumentNullException(nameof(model));
 
+    /// <summary>Where this sampler's time went (forward passes, choosing, advancing), summed over its calls.</summary>
+    public SamplerTimes Times { get; } = new();
+
     /// <summary>
     /// Generates <see cref="SamplingOptions.Samples"/> continuations of <paramref name="prompt"/> (non-empty token ids).
     /// A model with structure fields needs <paramref name="annotators"/> (one fresh annotator per sample).
@@ -190,18 +193,24 @@ public sealed class Sampler(LlamaModel model)
         // batch costs what its unfinished samples need, not what its longest sample needs times the batch.
         int[] active = [.. Enumerable.Range(0, b)];
         int rows = b;
+        long t0 = System.Diagnostics.Stopwatch.GetTimestamp();
         forward.Run(cache, batchTokens, logits, promptIds);
+        Times.AddForward(t0);
         for (int step = 0; step < options.MaxNewTokens; step++)
         {
             for (int r = 0; r < rows; r++)
             {
                 int s = active[r];
+                t0 = System.Diagnostics.Stopwatch.GetTimestamp();
                 int token = picker.Pick(logits.AsSpan(r * vocab, vocab), options, rules[s], rngs[s], options.MaxNewTokens - step);
+                Times.AddChoose(t0);
                 if (token < 0)
                 {
                     reasons[s] = FinishReason.Constraint;
                     continue;
                 }
+
+                t0 = System.Diagnostics.Stopwatch.GetTimestamp();
 
                 outputs[s].Add(token);
                 logProbs[s] += LogSoftmaxAt(logits.AsSpan(r * vocab, vocab), token);
@@ -216,6 +225,7 @@ public sealed class Sampler(LlamaModel model)
                     }
                 }
 
+                Times.AddAdvance(t0);
                 if (token == eos)
                 {
                     reasons[s] = FinishReason.EndOfSequence;
@@ -262,7 +272,9 @@ public sealed class Sampler(LlamaModel model)
                 Array.Copy(stepIds, f * b, ids, f * rows, rows);
             }
 
+            t0 = System.Diagnostics.Stopwatch.GetTimestamp();
             forward.Run(cache, next.AsSpan(0, rows), logits.AsSpan(0, rows * vocab), ids);
+            Times.AddForward(t0);
         }
 
         return [.. outputs.Select((o, s) => new SampleResult([.. o], reasons[s] ?? FinishReason.Length, logProbs[s]))];
