@@ -31,7 +31,7 @@ internal sealed class BenchSamplingCommand : CliCommand
     private readonly Option<string?> _jpegModel = CliOptions.Text("--jpeg-model", "RUN", $"JPEG run folder (default: {FmnistModel} in the current folder or an ancestor)");
     private readonly Option<int> _batch = CliOptions.Number("--batch", 16, 1, 4096, "samples decoded together");
     private readonly Option<int> _repeats = CliOptions.Number("--repeats", 5, 1, 100, "timed repetitions of each path; medians are reported");
-    private readonly Option<int> _maxTokens = CliOptions.Number("--max-tokens", 512, 16, 1 << 20, "new tokens per sample at most");
+    private readonly Option<int?> _maxTokens = CliOptions.OptionalNumber("--max-tokens", 16, 1 << 20, "new tokens per sample at most (default: what `jpeglm sample` uses for the run's profile)");
     private readonly Option<int> _avcVocab = CliOptions.Number("--avc-vocab", 512, BpeVocabulary.FirstMerge, BpeTrainer.MaxVocabularySize, "vocabulary size of the H.264 model");
     private readonly Option<ulong> _seed = CliOptions.Number("--seed", 1UL, 0UL, ulong.MaxValue, "sampling seed (every repetition uses it)");
 
@@ -43,7 +43,7 @@ internal sealed class BenchSamplingCommand : CliCommand
             are valid, and the ratio constrained / unconstrained.
             Examples:
               jpeglm bench sampling
-              jpeglm bench sampling --codec avc --repeats 3 --max-tokens 256
+              jpeglm bench sampling --codec avc --max-tokens 512   # a cap the samples come close to: the budget rule works throughout
             """)
     {
         Add(_codec, _jpegModel, _batch, _repeats, _maxTokens, _avcVocab, _seed);
@@ -63,7 +63,7 @@ internal sealed class BenchSamplingCommand : CliCommand
             string path = parsed.GetValue(_jpegModel) ?? FindUp(FmnistModel) ?? throw new UsageException($"no {FmnistModel} here or above; give --jpeg-model RUN");
             using var session = new JpegSamplingSession(path, "cpu", TextWriter.Null);
             var table = JpegGrammarConstraint.BuildTokenTable(session.Vocabulary);
-            var options = new SamplingOptions { Samples = batch, Seed = seed, MaxNewTokens = parsed.Value(_maxTokens), EosTokenId = BpeVocabulary.Eos };
+            var options = new SamplingOptions { Samples = batch, Seed = seed, MaxNewTokens = parsed.GetValue(_maxTokens) ?? session.DefaultMaxTokens, EosTokenId = BpeVocabulary.Eos };
             bool Valid(int[] tokens) => JpegTokenStreams.Check(JpegTokenStreams.ToFullFile(session.Profile, session.Vocabulary.Decode(Body(tokens)))).Valid;
             ratios.Add(Measure("JPEG", session.Model, options, () => new JpegGrammarConstraint(table, session.Grammar), session.Annotators, Valid, repeats, stdout));
         }
@@ -71,7 +71,7 @@ internal sealed class BenchSamplingCommand : CliCommand
         if (codec is "both" or "avc")
         {
             (AvcProfile profile, BpeVocabulary vocabulary) = SyntheticVideoVocabulary(parsed.Value(_avcVocab));
-            int cap = parsed.Value(_maxTokens);
+            int cap = parsed.GetValue(_maxTokens) ?? AvcSamplingSession.DefaultMaxTokensFor(profile);
             LlamaConfig config = ModelPresets.Resolve("small", vocabulary.Size, BpeVocabulary.Bos, BpeVocabulary.Eos, cap + 1);
             using var kernels = new CpuKernels();
             using var model = new LlamaModel(config, kernels);
