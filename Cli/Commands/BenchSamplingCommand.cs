@@ -65,7 +65,8 @@ internal sealed class BenchSamplingCommand : CliCommand
             var table = JpegGrammarConstraint.BuildTokenTable(session.Vocabulary);
             var options = new SamplingOptions { Samples = batch, Seed = seed, MaxNewTokens = parsed.GetValue(_maxTokens) ?? session.DefaultMaxTokens, EosTokenId = BpeVocabulary.Eos };
             bool Valid(int[] tokens) => JpegTokenStreams.Check(JpegTokenStreams.ToFullFile(session.Profile, session.Vocabulary.Decode(Body(tokens)))).Valid;
-            ratios.Add(Measure("JPEG", session.Model, options, () => new JpegGrammarConstraint(table, session.Grammar), session.Annotators, Valid, repeats, stdout));
+            ratios.Add(Measure("JPEG", session.Model, options, () => new JpegGrammarConstraint(table, session.Grammar), session.Annotators, Valid, repeats, stdout)
+                + CacheLine(table.CacheCounts));
         }
 
         if (codec is "both" or "avc")
@@ -80,7 +81,8 @@ internal sealed class BenchSamplingCommand : CliCommand
             var grammar = new AvcStreamGrammar(profile, 1, profile.Frames);
             var options = new SamplingOptions { Samples = batch, Seed = seed, MaxNewTokens = cap, EosTokenId = BpeVocabulary.Eos };
             bool Valid(int[] tokens) => AvcStreamChecker.Check(new MemoryStream(profile.FromTokenBytes(vocabulary.Decode(Body(tokens))))).Valid;
-            ratios.Add(Measure("H.264", model, options, () => new AvcStreamConstraint(table, grammar), null, Valid, repeats, stdout));
+            ratios.Add(Measure("H.264", model, options, () => new AvcStreamConstraint(table, grammar), null, Valid, repeats, stdout)
+                + CacheLine(table.CacheCounts));
         }
 
         stdout.WriteLine();
@@ -188,6 +190,9 @@ internal sealed class BenchSamplingCommand : CliCommand
 
         return (profile, BpeTrainer.Train(docs, vocabularySize).Vocabulary);
     }
+
+    private static string CacheLine((long Hits, long Misses) counts)
+        => F($"; mask cache: {counts.Hits} hits, {counts.Misses} misses ({(double)counts.Hits / Math.Max(1, counts.Hits + counts.Misses):P1} hits, warm-up included)");
 
     private static int[] Body(int[] tokens) => [.. tokens.Where(t => !BpeVocabulary.IsSpecial(t))];
 
