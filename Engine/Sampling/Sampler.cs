@@ -193,6 +193,7 @@ public sealed class Sampler(LlamaModel model)
         // batch costs what its unfinished samples need, not what its longest sample needs times the batch.
         int[] active = [.. Enumerable.Range(0, b)];
         int rows = b;
+        int[] keepRows = new int[b], ids = new int[fields * b]; // per-step scratch, allocated once
         long t0 = System.Diagnostics.Stopwatch.GetTimestamp();
         forward.Run(cache, batchTokens, logits, promptIds);
         Times.AddForward(t0);
@@ -238,7 +239,6 @@ public sealed class Sampler(LlamaModel model)
             }
 
             int kept = 0;
-            int[] keepRows = new int[rows];
             for (int r = 0; r < rows; r++)
             {
                 if (reasons[active[r]] == null)
@@ -266,14 +266,13 @@ public sealed class Sampler(LlamaModel model)
                 rows = kept;
             }
 
-            int[] ids = fields == 0 ? [] : new int[fields * rows];
             for (int f = 0; f < fields; f++)
             {
                 Array.Copy(stepIds, f * b, ids, f * rows, rows);
             }
 
             t0 = System.Diagnostics.Stopwatch.GetTimestamp();
-            forward.Run(cache, next.AsSpan(0, rows), logits.AsSpan(0, rows * vocab), ids);
+            forward.Run(cache, next.AsSpan(0, rows), logits.AsSpan(0, rows * vocab), ids.AsSpan(0, fields * rows));
             Times.AddForward(t0);
         }
 

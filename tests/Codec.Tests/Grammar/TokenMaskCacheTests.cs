@@ -50,6 +50,51 @@ public class TokenMaskCacheTests
         Assert.True(compared > 300);
     }
 
+    [Fact]
+    public void State_equality_the_cache_is_keyed_on_sees_every_field()
+    {
+        // A field the equality missed would let two different states share a cached mask.
+        JpegProfile profile = JpegProfile.Standard("g", 16, 16, 25, JpegProfile.Grey, 1);
+        EveryFieldCounts(new JpegScanState(profile.TokenGrammar()), new JpegScanState(JpegProfile.Standard("h", 16, 16, 30, JpegProfile.Grey, 1).TokenGrammar()));
+        var grammar = new AvcStreamGrammar(SmallAvc, 1, 2);
+        EveryFieldCounts(new AvcStreamState(grammar), new AvcStreamState(new AvcStreamGrammar(SmallAvc, 1, 3)));
+    }
+
+    // Changes one field at a time (by reflection, on a boxed copy) and expects the copy to differ from the original.
+    private static void EveryFieldCounts<TState>(TState state, TState other)
+        where TState : struct, IEquatable<TState>
+    {
+        var fields = typeof(TState).GetFields(System.Reflection.BindingFlags.Instance | System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Public);
+        Assert.NotEmpty(fields);
+        foreach (var field in fields)
+        {
+            object boxed = state;
+            object? value = field.GetValue(boxed);
+            object? changed = value switch
+            {
+                bool x => !x,
+                byte x => (byte)(x + 1),
+                int x => x + 1,
+                long x => x + 1,
+                ulong x => x + 1,
+                null => Array.Empty<byte>(),
+                _ when field.FieldType.IsEnum => Enum.ToObject(field.FieldType, Convert.ToInt64(value) + 1),
+                _ when field.FieldType.IsValueType => ChangeFirstElement(value),
+                _ => field.GetValue(other), // a reference (the grammar): another instance
+            };
+            field.SetValue(boxed, changed);
+            Assert.False(state.Equals((TState)boxed), $"{typeof(TState).Name}.{field.Name} is not compared");
+        }
+    }
+
+    // An inline array (the AVC state's block totals): its first element changed.
+    private static object ChangeFirstElement(object? inline)
+    {
+        var element = inline!.GetType().GetFields(System.Reflection.BindingFlags.Instance | System.Reflection.BindingFlags.NonPublic).Single();
+        element.SetValue(inline, (byte)((byte)element.GetValue(inline)! + 1));
+        return inline;
+    }
+
     // Random walks of allowed tokens; at every state both tables' masks are compared with the rule under budgets from
     // none to the tightest, where the per-token completions decide. Returns the masks compared.
     private static int Walks<TState>(GrammarTokenConstraint<TState> cached, GrammarTokenConstraint<TState> walked, TState start, Random rng, int walks, int steps)
