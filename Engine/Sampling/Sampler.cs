@@ -194,16 +194,43 @@ public sealed class Sampler(LlamaModel model)
         int[] active = [.. Enumerable.Range(0, b)];
         int rows = b;
         int[] keepRows = new int[b], ids = new int[fields * b]; // per-step scratch, allocated once
+
+        // A step's masks depend only on the tokens accepted before it, so they are computed on another thread while the
+        // forward pass that gives the step its logits runs: the grammar's cost hides behind the model's (on a GPU
+        // entirely). Each row's mask is filled exactly as before, so what is drawn does not change.
+        bool[] masks = rules.Any(x => x != null) ? new bool[b * vocab] : [];
+        void FillMasks(int rowCount, int tokensLeft)
+        {
+            long start = System.Diagnostics.Stopwatch.GetTimestamp();
+            for (int r = 0; r < rowCount; r++)
+            {
+                if (rules[active[r]] is { } rule)
+                {
+                    Span<bool> mask = masks.AsSpan(r * vocab, vocab);
+                    mask.Fill(true);
+                    rule.FillAllowed(mask, tokensLeft);
+                }
+            }
+
+            Times.AddMasks(start);
+        }
+
+        int first = rows, cap = options.MaxNewTokens;
+        Task? masksReady = masks.Length == 0 || cap <= 0 ? null : Task.Run(() => FillMasks(first, cap));
         long t0 = System.Diagnostics.Stopwatch.GetTimestamp();
         forward.Run(cache, batchTokens, logits, promptIds);
         Times.AddForward(t0);
+        long decoding = System.Diagnostics.Stopwatch.GetTimestamp();
         for (int step = 0; step < options.MaxNewTokens; step++)
         {
+            t0 = System.Diagnostics.Stopwatch.GetTimestamp();
+            masksReady?.GetAwaiter().GetResult();
+            Times.AddMaskWait(t0);
             for (int r = 0; r < rows; r++)
             {
                 int s = active[r];
                 t0 = System.Diagnostics.Stopwatch.GetTimestamp();
-                int token = picker.Pick(logits.AsSpan(r * vocab, vocab), options, rules[s], rngs[s], options.MaxNewTokens - step);
+                int token = picker.Pick(logits.AsSpan(r * vocab, vocab), options, rules[s] == null ? default : masks.AsSpan(r * vocab, vocab), rngs[s]);
                 Times.AddChoose(t0);
                 if (token < 0)
                 {
@@ -271,10 +298,15 @@ public sealed class Sampler(LlamaModel model)
                 Array.Copy(stepIds, f * b, ids, f * rows, rows);
             }
 
+            int left = options.MaxNewTokens - step - 1, ready = rows;
+            masksReady = masks.Length == 0 ? null : Task.Run(() => FillMasks(ready, left));
             t0 = System.Diagnostics.Stopwatch.GetTimestamp();
             forward.Run(cache, next.AsSpan(0, rows), logits.AsSpan(0, rows * vocab), ids.AsSpan(0, fields * rows));
             Times.AddForward(t0);
         }
+
+        masksReady?.GetAwaiter().GetResult(); // a batch that ended early may leave one mask pass running
+        Times.AddDecoding(decoding);
 
         return [.. outputs.Select((o, s) => new SampleResult([.. o], reasons[s] ?? FinishReason.Length, logProbs[s]))];
     }
