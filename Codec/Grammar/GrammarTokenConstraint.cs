@@ -6,9 +6,9 @@ namespace JpegLm.Codec.Grammar;
 /// still be finished in time. The vocabulary's byte strings are put in a byte trie, and one depth-first walk with
 /// copies of the state visits each trie node at most once and stops at the first refused byte, so a mask costs
 /// far less than vocabulary × token length byte steps. Tokens with no bytes (BOS, EOS, PAD) are never allowed,
-/// except <see cref="EndOfStreamToken"/> once the stream is complete. The walk's result is cached by state
-/// (<see cref="TokenMaskCache{TState}"/>): states at token boundaries repeat across a batch and across patches,
-/// so most masks are a dictionary lookup and a copy of set bits.
+/// except <see cref="EndOfStreamToken"/> once the stream is complete. A table built with a mask cache (the default)
+/// keeps the walk's result by state (<see cref="TokenMaskCache{TState}"/>): JPEG scan states at token boundaries
+/// repeat across a batch and across patches, so most masks are a dictionary lookup and a copy of set bits.
 /// </summary>
 /// <typeparam name="TState">The grammar state; its equality must compare every field, since masks are cached by it.</typeparam>
 public class GrammarTokenConstraint<TState>
