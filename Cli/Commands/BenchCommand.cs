@@ -4,20 +4,21 @@ namespace JpegLm.Cli.Commands;
 
 /// <summary>
 /// <c>jpeglm bench AREA</c>: the benchmarks, one sub-command per area — <c>jpeg</c> (encode and decode against
-/// libjpeg-turbo), <c>jpeg-decode</c> (decode against libjpeg-turbo in CPU time), <c>tokens</c> (BPE) and
-/// <c>engine</c> (GEMM, training and sampling).
+/// libjpeg-turbo), <c>jpeg-decode</c> (decode against libjpeg-turbo in CPU time), <c>tokens</c> (BPE),
+/// <c>engine</c> (GEMM, training and sampling) and <c>sampling</c> (constrained against unconstrained).
 /// </summary>
 internal sealed class BenchCommand : CliCommand
 {
     public BenchCommand()
-        : base("bench", "benchmarks: bench jpeg, bench jpeg-decode, bench tokens, bench engine, bench bf16", """
+        : base("bench", "benchmarks: bench jpeg, bench jpeg-decode, bench tokens, bench engine, bench bf16, bench sampling", """
             Examples:
               jpeglm bench jpeg --kodak ../shared/data/kodak
               jpeglm bench tokens crops/ --vocab 320
               jpeglm bench engine --quick
+              jpeglm bench sampling
             """)
     {
-        AddSubcommands(new BenchJpegCommand(), new BenchJpegDecodeCommand(), new BenchTokensCommand(), new BenchEngineCommand(), new BenchBf16Command());
+        AddSubcommands(new BenchJpegCommand(), new BenchJpegDecodeCommand(), new BenchTokensCommand(), new BenchEngineCommand(), new BenchBf16Command(), new BenchSamplingCommand());
         GroupOnly();
     }
 

@@ -48,7 +48,7 @@ internal sealed class AvcSamplingSession : IDisposable
     public LlamaModel Model => _run.Model;
 
     /// <summary>Macroblocks per picture.</summary>
-    public int MacroblocksPerFrame => ((Profile.Width + 15) / 16) * ((Profile.Height + 15) / 16);
+    public int MacroblocksPerFrame => MacroblocksIn(Profile);
 
     /// <summary>New tokens allowed per macroblock of every frame by default (a QP-37 macroblock slice is ~10 bytes).</summary>
     public const int TokensPerMacroblock = 24;
@@ -57,7 +57,13 @@ internal sealed class AvcSamplingSession : IDisposable
     public const int MinMaxTokens = 1024;
 
     /// <summary>A generous cap on new tokens: <see cref="TokensPerMacroblock"/> per macroblock of every frame, at least <see cref="MinMaxTokens"/>.</summary>
-    public int DefaultMaxTokens => Math.Max(MinMaxTokens, Profile.Frames * MacroblocksPerFrame * TokensPerMacroblock);
+    public int DefaultMaxTokens => DefaultMaxTokensFor(Profile);
+
+    /// <summary>The <see cref="DefaultMaxTokens"/> of a run under <paramref name="profile"/>.</summary>
+    public static int DefaultMaxTokensFor(AvcProfile profile)
+        => Math.Max(MinMaxTokens, profile.Frames * MacroblocksIn(profile) * TokensPerMacroblock);
+
+    private static int MacroblocksIn(AvcProfile profile) => ((profile.Width + 15) / 16) * ((profile.Height + 15) / 16);
 
     /// <summary>Constrained samples that did not end with EOS (the budget-aware mask keeps this at 0; eval reports it).</summary>
     public int Unfinished { get; private set; }

@@ -29,4 +29,12 @@ public interface IByteGrammarState
     /// <see cref="long.MaxValue"/> when none is known; while the budget is above it, per-candidate work is skipped.
     /// </summary>
     long CompletionBound();
+
+    /// <summary>
+    /// A bound on <see cref="CompletionLength"/> of this state alone (at most <see cref="CompletionBound"/>, which
+    /// must also cover every later state, so it can be much tighter). A token after which this bound fits the budget
+    /// needs no completion computed; one that does not fit is decided by its <see cref="CompletionLength"/>, so a
+    /// tighter bound saves work without changing which tokens are allowed.
+    /// </summary>
+    long OwnCompletionBound();
 }

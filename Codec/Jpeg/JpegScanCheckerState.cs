@@ -61,7 +61,7 @@ public enum JpegScanError : byte
 /// coefficient exists, and every table can end a block), so "consuming b does not fail" is exactly
 /// "b is allowed".
 /// </summary>
-public struct JpegScanState : Grammar.IByteGrammarState
+public struct JpegScanState : Grammar.IByteGrammarState, IEquatable<JpegScanState>
 {
     internal const byte Header = 0, Coding = 1, Padding = 2, ExpectMarker = 3, ExpectMarkerCode = 4, Done = 5, Failed = 6;
 
@@ -103,9 +103,27 @@ public struct JpegScanState : Grammar.IByteGrammarState
     /// <summary>Why the last refused byte was refused.</summary>
     public readonly JpegScanError Error => _error;
 
-    /// <summary>Every field but the grammar, for tests that enumerate distinct states.</summary>
+    /// <summary>Every field but the grammar: what tests that enumerate distinct states and <see cref="Equals(JpegScanState)"/> compare.</summary>
     internal readonly (int Interval, int Mcu, int Block, int K, int Node, int BitsLeft, int HeaderPos, int Flags) Key
         => (_interval, _mcu, _block, _k, _node, _bitsLeft, _headerPos, _phase | (_stuff ? 16 : 0) | (_afterZrl ? 32 : 0) | ((int)_error << 8));
+
+    /// <summary>
+    /// True when both states have the same grammar (by reference) and the same <see cref="Key"/>, so every byte
+    /// string is allowed or refused alike from both and their completions agree: what a mask cache is keyed on.
+    /// </summary>
+    public readonly bool Equals(JpegScanState other) => ReferenceEquals(_g, other._g) && Key == other.Key;
+
+    /// <inheritdoc/>
+    public override readonly bool Equals(object? obj) => obj is JpegScanState other && Equals(other);
+
+    /// <summary>Field-wise equality, as <see cref="Equals(JpegScanState)"/>.</summary>
+    public static bool operator ==(JpegScanState left, JpegScanState right) => left.Equals(right);
+
+    /// <summary>Field-wise inequality, as <see cref="Equals(JpegScanState)"/>.</summary>
+    public static bool operator !=(JpegScanState left, JpegScanState right) => !left.Equals(right);
+
+    /// <inheritdoc/>
+    public override readonly int GetHashCode() => Key.GetHashCode();
 
     /// <summary>Whether <paramref name="b"/> can come next such that some continuation is a valid stream.</summary>
     public readonly bool IsAllowed(byte b)
@@ -223,6 +241,10 @@ public struct JpegScanState : Grammar.IByteGrammarState
 
     /// <inheritdoc/>
     readonly long Grammar.IByteGrammarState.CompletionBound() => ShortestCompletionBound();
+
+    /// <inheritdoc/>
+    /// <remarks>The interval's bound serves: the exact completion is a table lookup away when it does not clear.</remarks>
+    readonly long Grammar.IByteGrammarState.OwnCompletionBound() => ShortestCompletionBound();
 
     /// <summary>Consumes one byte; returns false (and fails the state) if no valid stream continues with it.</summary>
     public bool Consume(byte b)

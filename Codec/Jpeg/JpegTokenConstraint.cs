@@ -12,8 +12,9 @@ public sealed class JpegTokenConstraint : GrammarTokenConstraint<JpegScanState>
     /// <summary>Builds the trie.</summary>
     /// <param name="tokenBytes">For each token id, the bytes it stands for (empty for specials).</param>
     /// <param name="endOfStreamToken">The id that ends a stream, allowed only when the state is complete.</param>
-    public JpegTokenConstraint(IReadOnlyList<byte[]> tokenBytes, int endOfStreamToken)
-        : base(tokenBytes, endOfStreamToken)
+    /// <param name="cacheMasks">Cache masks by scan state (the default); false walks the trie for every mask.</param>
+    public JpegTokenConstraint(IReadOnlyList<byte[]> tokenBytes, int endOfStreamToken, bool cacheMasks = true)
+        : base(tokenBytes, endOfStreamToken, cacheMasks)
     {
     }
 }

@@ -71,6 +71,9 @@ public sealed class Sampler(LlamaModel model)
 {
     private readonly LlamaModel _model = model ?? throw new ArgumentNullException(nameof(model));
 
+    /// <summary>Where this sampler's time went (forward passes, choosing, advancing), summed over its calls.</summary>
+    public SamplerTimes Times { get; } = new();
+
     /// <summary>
     /// Generates <see cref="SamplingOptions.Samples"/> continuations of <paramref name="prompt"/> (non-empty token ids).
     /// A model with structure fields needs <paramref name="annotators"/> (one fresh annotator per sample).
@@ -190,18 +193,52 @@ public sealed class Sampler(LlamaModel model)
         // batch costs what its unfinished samples need, not what its longest sample needs times the batch.
         int[] active = [.. Enumerable.Range(0, b)];
         int rows = b;
+        int[] keepRows = new int[b], ids = new int[fields * b]; // per-step scratch, allocated once
+
+        // A step's masks depend only on the tokens accepted before it, so they are computed on another thread while the
+        // forward pass that gives the step its logits runs: the grammar's cost hides behind the model's (on a GPU
+        // entirely). Each row's mask is filled exactly as before, so what is drawn does not change.
+        bool[] masks = rules.Any(x => x != null) ? new bool[b * vocab] : [];
+        void FillMasks(int rowCount, int tokensLeft)
+        {
+            long start = System.Diagnostics.Stopwatch.GetTimestamp();
+            for (int r = 0; r < rowCount; r++)
+            {
+                if (rules[active[r]] is { } rule)
+                {
+                    Span<bool> mask = masks.AsSpan(r * vocab, vocab);
+                    mask.Fill(true);
+                    rule.FillAllowed(mask, tokensLeft);
+                }
+            }
+
+            Times.AddMasks(start);
+        }
+
+        int first = rows, cap = options.MaxNewTokens;
+        Task? masksReady = masks.Length == 0 || cap <= 0 ? null : Task.Run(() => FillMasks(first, cap));
+        long t0 = System.Diagnostics.Stopwatch.GetTimestamp();
         forward.Run(cache, batchTokens, logits, promptIds);
+        Times.AddForward(t0);
+        long decoding = System.Diagnostics.Stopwatch.GetTimestamp();
         for (int step = 0; step < options.MaxNewTokens; step++)
         {
+            t0 = System.Diagnostics.Stopwatch.GetTimestamp();
+            masksReady?.GetAwaiter().GetResult();
+            Times.AddMaskWait(t0);
             for (int r = 0; r < rows; r++)
             {
                 int s = active[r];
-                int token = picker.Pick(logits.AsSpan(r * vocab, vocab), options, rules[s], rngs[s], options.MaxNewTokens - step);
+                t0 = System.Diagnostics.Stopwatch.GetTimestamp();
+                int token = picker.Pick(logits.AsSpan(r * vocab, vocab), options, rules[s] == null ? default : masks.AsSpan(r * vocab, vocab), rngs[s]);
+                Times.AddChoose(t0);
                 if (token < 0)
                 {
                     reasons[s] = FinishReason.Constraint;
                     continue;
                 }
+
+                t0 = System.Diagnostics.Stopwatch.GetTimestamp();
 
                 outputs[s].Add(token);
                 logProbs[s] += LogSoftmaxAt(logits.AsSpan(r * vocab, vocab), token);
@@ -216,6 +253,7 @@ public sealed class Sampler(LlamaModel model)
                     }
                 }
 
+                Times.AddAdvance(t0);
                 if (token == eos)
                 {
                     reasons[s] = FinishReason.EndOfSequence;
@@ -228,7 +266,6 @@ public sealed class Sampler(LlamaModel model)
             }
 
             int kept = 0;
-            int[] keepRows = new int[rows];
             for (int r = 0; r < rows; r++)
             {
                 if (reasons[active[r]] == null)
@@ -256,14 +293,20 @@ public sealed class Sampler(LlamaModel model)
                 rows = kept;
             }
 
-            int[] ids = fields == 0 ? [] : new int[fields * rows];
             for (int f = 0; f < fields; f++)
             {
                 Array.Copy(stepIds, f * b, ids, f * rows, rows);
             }
 
-            forward.Run(cache, next.AsSpan(0, rows), logits.AsSpan(0, rows * vocab), ids);
+            int left = options.MaxNewTokens - step - 1, ready = rows;
+            masksReady = masks.Length == 0 ? null : Task.Run(() => FillMasks(ready, left));
+            t0 = System.Diagnostics.Stopwatch.GetTimestamp();
+            forward.Run(cache, next.AsSpan(0, rows), logits.AsSpan(0, rows * vocab), ids.AsSpan(0, fields * rows));
+            Times.AddForward(t0);
         }
+
+        masksReady?.GetAwaiter().GetResult(); // a batch that ended early may leave one mask pass running
+        Times.AddDecoding(decoding);
 
         return [.. outputs.Select((o, s) => new SampleResult([.. o], reasons[s] ?? FinishReason.Length, logProbs[s]))];
     }

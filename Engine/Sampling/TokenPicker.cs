@@ -12,12 +12,23 @@ internal sealed class TokenPicker(int vocab)
     /// <summary>The chosen token id, or −1 when the constraint allows none; <paramref name="tokensLeft"/> goes to the constraint.</summary>
     public int Pick(ReadOnlySpan<float> logits, SamplingOptions options, ITokenConstraint? rule, SplitMixRandom rng, int tokensLeft)
     {
+        if (rule == null)
+        {
+            return Pick(logits, options, default, rng);
+        }
+
         Array.Fill(_allowed, true);
-        rule?.FillAllowed(_allowed, tokensLeft);
+        rule.FillAllowed(_allowed, tokensLeft);
+        return Pick(logits, options, _allowed, rng);
+    }
+
+    /// <summary>The chosen token id among those <paramref name="allowed"/> (empty: all), or −1 when none is.</summary>
+    public int Pick(ReadOnlySpan<float> logits, SamplingOptions options, ReadOnlySpan<bool> allowed, SplitMixRandom rng)
+    {
         int count = 0;
         for (int i = 0; i < logits.Length; i++)
         {
-            if (_allowed[i])
+            if (allowed.IsEmpty || allowed[i])
             {
                 _keys[count] = -logits[i]; // ascending sort of negated logits = most likely first
                 _ids[count++] = i;

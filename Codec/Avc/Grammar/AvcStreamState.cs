@@ -14,7 +14,7 @@ namespace JpegLm.Codec.Avc.Grammar;
 /// finish, and the stop bit and alignment close the unit. Every state that is not failed can be completed,
 /// so "consuming b does not fail" is exactly "b is allowed".
 /// </summary>
-public partial struct AvcStreamState : IByteGrammarState
+public partial struct AvcStreamState : IByteGrammarState, IEquatable<AvcStreamState>
 {
     private const byte Header = 0, StartCode = 1, NalHeader = 2, Payload = 3, AfterNal = 4, Failed = 5;
 
@@ -84,6 +84,61 @@ public partial struct AvcStreamState : IByteGrammarState
     {
         AvcStreamState copy = this;
         return copy.Consume(b);
+    }
+
+    /// <summary>
+    /// True when both states are the same in every field (the grammar and header by reference), so every byte
+    /// string is allowed or refused alike from both and their completions agree: what a mask cache is keyed on.
+    /// A field added to the state must be added here and to <see cref="GetHashCode"/> (a test checks each field).
+    /// </summary>
+    public readonly bool Equals(AvcStreamState other)
+        => ReferenceEquals(_g, other._g) && ReferenceEquals(_header, other._header)
+        && _phase == other._phase && _zeros == other._zeros && _escaped == other._escaped && _headerPos == other._headerPos
+        && _picture == other._picture && _mb == other._mb
+        && _ek == other._ek && _n == other._n && _lo == other._lo && _hi == other._hi && _mask == other._mask && _z == other._z
+        && _k == other._k && _inInfo == other._inInfo && _acc == other._acc && _trie == other._trie && _node == other._node
+        && _limit == other._limit && _bit == other._bit
+        && _sp == other._sp && _intra == other._intra && _active == other._active && _kind == other._kind && _cbp == other._cbp
+        && _modes == other._modes && _blk == other._blk && _pred == other._pred && _pos == other._pos && _slot == other._slot
+        && _maxCoeff == other._maxCoeff && _tc == other._tc && _t1 == other._t1 && _i == other._i && _suffixLength == other._suffixLength
+        && _levelPrefix == other._levelPrefix && _zerosLeft == other._zerosLeft && _run == other._run && _remMask == other._remMask
+        && ((ReadOnlySpan<byte>)_totals).SequenceEqual(other._totals);
+
+    /// <inheritdoc/>
+    public override readonly bool Equals(object? obj) => obj is AvcStreamState other && Equals(other);
+
+    /// <summary>Field-wise equality, as <see cref="Equals(AvcStreamState)"/>.</summary>
+    public static bool operator ==(AvcStreamState left, AvcStreamState right) => left.Equals(right);
+
+    /// <summary>Field-wise inequality, as <see cref="Equals(AvcStreamState)"/>.</summary>
+    public static bool operator !=(AvcStreamState left, AvcStreamState right) => !left.Equals(right);
+
+    /// <inheritdoc/>
+    public override readonly int GetHashCode()
+    {
+        var h = default(HashCode);
+        h.Add(_phase | (_zeros << 8) | (_escaped ? 1 << 16 : 0) | (_inInfo ? 1 << 17 : 0) | (_intra ? 1 << 18 : 0));
+        h.Add(_headerPos);
+        h.Add((_picture << 16) ^ _mb);
+        h.Add(_ek | (_n << 8) | (_z << 16) | (_k << 24));
+        h.Add(_lo);
+        h.Add(_hi);
+        h.Add(_mask);
+        h.Add(_acc);
+        h.Add(_trie | (_bit << 8) | (_sp << 16) | (_kind << 24));
+        h.Add(_node);
+        h.Add(_limit);
+        h.Add(_active);
+        h.Add(_cbp);
+        h.Add(_modes);
+        h.Add((_blk << 16) ^ _pred);
+        h.Add((_pos << 16) ^ _slot);
+        h.Add(_maxCoeff);
+        h.Add((_tc << 24) ^ (_t1 << 16) ^ (_i << 8) ^ _suffixLength);
+        h.Add((_levelPrefix << 16) ^ (_zerosLeft << 8) ^ _run);
+        h.Add(_remMask);
+        h.AddBytes(_totals);
+        return h.ToHashCode();
     }
 
     /// <summary>Consumes one byte; returns false (and fails the state) if no valid stream continues with it.</summary>
@@ -184,13 +239,23 @@ public partial struct AvcStreamState : IByteGrammarState
     /// <inheritdoc/>
     readonly long IByteGrammarState.CompletionBound() => CompletionBound();
 
+    /// <inheritdoc/>
+    readonly long IByteGrammarState.OwnCompletionBound() => OwnCompletionBound();
+
     /// <summary>
     /// A bound on <see cref="ShortestCompletion"/> here and at every later state: the rest of this picture's slices
     /// and the pictures still needed (canonical), one more whole picture (a complete stream may start another),
     /// and a slack for the slice in flight (<see cref="AvcStreamGrammar.SliceSlack"/>).
     /// </summary>
-    internal readonly long CompletionBound()
-        => _phase == Failed ? 0 : (_phase == Header ? _header!.Length - _headerPos : 0) + _g.SliceSlack + _g.FromSlice(_picture, _mb) + _g.FromPicture(_picture + 1) + _g.LargestPicture;
+    internal readonly long CompletionBound() => _phase == Failed ? 0 : OwnCompletionBound() + _g.LargestPicture;
+
+    /// <summary>
+    /// A bound on <see cref="ShortestCompletion"/> of this state alone: <see cref="CompletionBound"/> without the
+    /// extra picture only later states can start — the rest of this picture's slices and the pictures still needed
+    /// (canonical), and the slack a slice in flight may add (<see cref="AvcStreamGrammar.SliceSlack"/>).
+    /// </summary>
+    internal readonly long OwnCompletionBound()
+        => _phase == Failed ? 0 : (_phase == Header ? _header!.Length - _headerPos : 0) + _g.SliceSlack + _g.FromSlice(_picture, _mb) + _g.FromPicture(_picture + 1);
 
     /// <summary>Bytes of the canonical slice (start code, header byte, escaped RBSP) for macroblock <paramref name="mb"/> of <paramref name="picture"/>.</summary>
     internal static long CanonicalSliceBytes(AvcStreamGrammar grammar, int picture, int mb)

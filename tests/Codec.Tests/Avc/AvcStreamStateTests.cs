@@ -117,7 +117,8 @@ public class AvcStreamStateTests(ITestOutputHelper output)
             {
                 long here = s.ShortestCompletion();
                 Assert.True(here >= 0);
-                Assert.True(here <= s.CompletionBound());
+                Assert.True(here <= s.OwnCompletionBound());
+                Assert.True(s.OwnCompletionBound() <= s.CompletionBound());
                 var allowed = Enumerable.Range(0, 256).Where(b => s.IsAllowed((byte)b)).ToList();
                 if (s.IsComplete && allowed.Count == 0)
                 {
@@ -190,6 +191,7 @@ public class AvcStreamStateTests(ITestOutputHelper output)
             {
                 var allowed = Enumerable.Range(0, 256).Where(b => s.IsAllowed((byte)b)).ToList();
                 int pick = trial % 2 == 1 && rng.Next(3) == 0 ? Longest(s, allowed, rng) : allowed[rng.Next(allowed.Count)];
+                Assert.True(s.ShortestCompletion() <= s.OwnCompletionBound()); // the bound the token mask trusts
                 Assert.True(s.Consume((byte)pick));
                 bytes.Add((byte)pick);
                 Assert.True(bytes.Count < 400_000);
