@@ -40,7 +40,7 @@ public class CommandLineTests
             Assert.DoesNotContain(old, output, StringComparison.Ordinal);
         }
 
-        Assert.Equal(["jpeg", "jpeg-decode", "tokens", "engine", "sampling"], Program.Commands().Single(c => c.Command.Name == "bench").Subcommands.Select(c => c.Command.Name));
+        Assert.Equal(["jpeg", "jpeg-decode", "tokens", "engine", "bf16", "sampling"], Program.Commands().Single(c => c.Command.Name == "bench").Subcommands.Select(c => c.Command.Name));
     }
 
     [Fact]

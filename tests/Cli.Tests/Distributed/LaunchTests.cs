@@ -37,9 +37,25 @@ public class LaunchTests
         Assert.Empty(fired);
         using (watchdog.Enter("MPI_Allreduce"))
         {
-            Thread.Sleep(900);
+            // Wait for the firing rather than a fixed time (a loaded machine delays timer callbacks), then stay
+            // in the call a while longer: it must not fire a second time for the same call.
+            var waited = System.Diagnostics.Stopwatch.StartNew();
+            while (waited.Elapsed < TimeSpan.FromSeconds(20) && FiredCount() == 0)
+            {
+                Thread.Sleep(20);
+            }
+
+            Thread.Sleep(700);
         }
 
         Assert.Equal(["no answer from the other ranks in MPI_Allreduce for 0.2 s: a rank has died or hangs"], fired);
+
+        int FiredCount()
+        {
+            lock (fired)
+            {
+                return fired.Count;
+            }
+        }
     }
 }
