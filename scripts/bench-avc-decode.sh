@@ -29,7 +29,12 @@ printf '| stream | frames | build | jpeglm fps (user CPU) | ffmpeg -threads 1 fp
 # The 15-frame paper-setting stream is repeated 20 times (concatenated Annex B streams are a valid
 # stream of 20 IDR periods) so start-up costs do not dominate either decoder.
 for i in $(seq 20); do cat testdata/avc/x264/pan_kodim01.264; done > "$tmp/pan_kodim01_x20.264"
-files=("$conf/BA1_FT_C.264" "$tmp/pan_kodim01_x20.264")
+# Every CIF (352x288) stream of the conformance set, then the paper-setting stream.
+files=()
+for f in "$conf"/*; do
+  [ "$(ffprobe -v error -select_streams v:0 -show_entries stream=width,height -of csv=p=0 "$f" 2>/dev/null)" = "352,288" ] && files+=("$f")
+done
+files+=("$tmp/pan_kodim01_x20.264")
 for f in "${files[@]}"; do
   [ -f "$f" ] || { echo "skip $f (absent)" >&2; continue; }
   frames=$(ffprobe -v error -count_frames -select_streams v:0 -show_entries stream=nb_read_frames -of csv=p=0 "$f")
