@@ -171,7 +171,7 @@ internal sealed class CheckCommand : CliCommand
 
     /// <summary>The machine-readable report of either codec: codec, valid, patchCount, corrupt[] (missing JPEG patches included).</summary>
     internal static string ToJson(string codec, bool valid, int patchCount, IEnumerable<Corrupt> corrupt)
-        => CliJson.Serialize(new { codec, valid, patchCount, corrupt = corrupt.ToList() });
+        => CliJson.Serialize(new CheckReport(codec, valid, patchCount, corrupt.ToList()));
 
     /// <summary>Decodes tolerantly and tints the MCUs of every flagged patch red.</summary>
     private static void WriteMap(string path, byte[] file, byte[]? tables, JpegScanReport report)

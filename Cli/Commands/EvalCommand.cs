@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using JpegLm.Cli.Pipeline;
+using JpegLm.Cli.Reporting;
 using JpegLm.Codec.Imaging;
 using JpegLm.Codec.Tokens;
 using JpegLm.Engine.Model;
@@ -110,10 +111,10 @@ internal sealed class EvalCommand : CliCommand
 
         var inv = CultureInfo.InvariantCulture;
         var report = new EvalReport(model, data, null, v, "image", "patches", constrained, free, session.Unfinished);
-        var completion = new { count = completions, promptRatio = ratio, psnr = completions == 0 ? 0 : psnr / completions, ssim = completions == 0 ? 0 : ssim / completions };
+        var completion = new CompletionSummary(completions, ratio, null, completions == 0 ? 0 : psnr / completions, completions == 0 ? 0 : ssim / completions);
         report.Add("completion", completion, samples == 0 ? null : w => w.WriteLine(string.Create(inv,
-            $"completions ({completions}, prompt {ratio:P0} of patches): PSNR {completion.psnr:F2} dB, SSIM {completion.ssim:F3} on the completed rows")));
-        report.Add("forbiddenMass", forbidden?.ToDictionary(kv => kv.Key.ToString(), kv => new { mass = kv.Value.Mass, positions = kv.Value.Positions }),
+            $"completions ({completions}, prompt {ratio:P0} of patches): PSNR {completion.Psnr:F2} dB, SSIM {completion.Ssim:F3} on the completed rows")));
+        report.Add("forbiddenMass", forbidden?.ToDictionary(kv => kv.Key.ToString(), kv => new ForbiddenMassEntry(kv.Value.Mass, kv.Value.Positions)),
             forbidden == null ? null : w => w.WriteLine("probability on tokens the grammar forbids (teacher-forced, held-out): " + string.Join(", ",
                 forbidden.OrderBy(kv => kv.Key).Select(kv => string.Create(inv, $"{kv.Key} {kv.Value.Mass:P2} ({kv.Value.Positions} positions)")))));
         report.Add("quality", qualityReport, qualityReport == null ? null : w => QualityEvaluation.Print(qualityReport, w));

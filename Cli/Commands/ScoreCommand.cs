@@ -66,7 +66,7 @@ internal sealed class ScoreCommand : CliCommand
 
             if (json)
             {
-                stdout.WriteLine(CliJson.Serialize(new { tokens = tokens.Length, meanNll = result.MeanNll, logprobs = result.LogProbs }));
+                stdout.WriteLine(CliJson.Serialize(new ScoreReport(tokens.Length, result.MeanNll, result.LogProbs)));
             }
             else
             {

@@ -1,5 +1,6 @@
 using System.Globalization;
 using JpegLm.Cli.Pipeline;
+using JpegLm.Cli.Reporting;
 using JpegLm.Codec.Imaging;
 using JpegLm.Codec.Tokens;
 using JpegLm.Engine.Sampling;
@@ -64,9 +65,9 @@ internal static class VideoEvaluation
 
         var inv = CultureInfo.InvariantCulture;
         var report = new EvalReport(model, data, "avc", v, "video", "slices", constrained, free, session.Unfinished);
-        var completion = new { count = completions, promptRatio = ratio, framesCompared, psnr = completions == 0 ? 0 : psnr / completions, ssim = completions == 0 ? 0 : ssim / completions };
+        var completion = new CompletionSummary(completions, ratio, framesCompared, completions == 0 ? 0 : psnr / completions, completions == 0 ? 0 : ssim / completions);
         report.Add("completion", completion, w => w.WriteLine(string.Create(inv,
-            $"completions ({completions}, prompt {ratio:P0} of frames): luma PSNR {completion.psnr:F2} dB, SSIM {completion.ssim:F3} on the generated frames")));
+            $"completions ({completions}, prompt {ratio:P0} of frames): luma PSNR {completion.Psnr:F2} dB, SSIM {completion.Ssim:F3} on the generated frames")));
         report.Write(stdout, json);
         return 0;
     }

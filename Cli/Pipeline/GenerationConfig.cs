@@ -17,22 +17,20 @@ internal sealed record GenerationConfig
     /// <summary>File name in the run folder.</summary>
     public const string FileName = "generation_config.json";
 
-    private static readonly JsonSerializerOptions Options = new() { WriteIndented = true };
-
     [JsonPropertyName("do_sample")]
-    public bool DoSample { get; init; } = true;
+    public bool DoSample { get; set; } = true;
 
     [JsonPropertyName("temperature")]
-    public float Temperature { get; init; } = 1f;
+    public float Temperature { get; set; } = 1f;
 
     [JsonPropertyName("top_k")]
     public int TopK { get; init; }
 
     [JsonPropertyName("top_p")]
-    public float TopP { get; init; } = 1f;
+    public float TopP { get; set; } = 1f;
 
     [JsonPropertyName("jpeglm_best_of")]
-    public int BestOf { get; init; } = 1;
+    public int BestOf { get; set; } = 1;
 
     /// <summary>The temperature of samples without a prompt; null: <see cref="Temperature"/> for both.</summary>
     [JsonPropertyName("jpeglm_unconditional_temperature")]
@@ -49,7 +47,7 @@ internal sealed record GenerationConfig
             return new GenerationConfig();
         }
 
-        GenerationConfig config = JsonSerializer.Deserialize<GenerationConfig>(File.ReadAllText(path), Options) ?? new GenerationConfig();
+        GenerationConfig config = JsonSerializer.Deserialize(File.ReadAllText(path), GenerationConfigJson.Default.GenerationConfig) ?? new GenerationConfig();
         if (config.Temperature is < 0 or > 100 || config.UnconditionalTemperature is < 0 or > 100 || config.TopK < 0 || config.TopP is <= 0 or > 1 || config.BestOf is < 1 or > 1024)
         {
             throw new JsonException($"{path}: temperature, jpeglm_unconditional_temperature, top_k, top_p or jpeglm_best_of out of range");
@@ -59,7 +57,7 @@ internal sealed record GenerationConfig
     }
 
     /// <summary>Writes the file into a run folder (atomically).</summary>
-    public void Save(string runPath) => AtomicFile.WriteAllBytes(Path.Combine(runPath, FileName), JsonSerializer.SerializeToUtf8Bytes(this, Options));
+    public void Save(string runPath) => AtomicFile.WriteAllBytes(Path.Combine(runPath, FileName), JsonSerializer.SerializeToUtf8Bytes(this, GenerationConfigJson.Default.GenerationConfig));
 
     /// <summary>Sampling options with these settings for prompted (completion) or unconditional sampling (greedy when <see cref="DoSample"/> is false).</summary>
     public SamplingOptions ToOptions(bool prompted = true) =>
@@ -75,3 +73,12 @@ internal sealed record GenerationConfig
         return d with { Temperature = temperature ?? d.Temperature, TopK = topK ?? d.TopK, TopP = topP ?? d.TopP, BestOf = bestOf ?? d.BestOf };
     }
 }
+
+/// <summary>
+/// Compile-time JSON metadata for <see cref="GenerationConfig"/> (indented): no reflection, so it reads the same ahead-of-time compiled.
+/// Properties with a default are <c>set</c>, not <c>init</c>: source-generated metadata would give an init-only
+/// property missing from the file default(T) instead of its default (dotnet/runtime#84484).
+/// </summary>
+[JsonSourceGenerationOptions(WriteIndented = true)]
+[JsonSerializable(typeof(GenerationConfig))]
+internal sealed partial class GenerationConfigJson : JsonSerializerContext;

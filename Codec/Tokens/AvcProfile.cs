@@ -17,28 +17,28 @@ public sealed class AvcProfile : CodecProfile
     public override string Codec => "avc";
 
     /// <summary>Frame width in pixels.</summary>
-    public int Width { get; init; } = 256;
+    public int Width { get; set; } = 256;
 
     /// <summary>Frame height in pixels.</summary>
-    public int Height { get; init; } = 144;
+    public int Height { get; set; } = 144;
 
     /// <summary>Frames per second after frame selection.</summary>
-    public int Fps { get; init; } = 3;
+    public int Fps { get; set; } = 3;
 
     /// <summary>Frames kept per clip (15 = the first 5 s at 3 fps).</summary>
-    public int Frames { get; init; } = 15;
+    public int Frames { get; set; } = 15;
 
     /// <summary>Constant QP of P slices (I slices use QP − 3, as x264 does).</summary>
-    public int Qp { get; init; } = 37;
+    public int Qp { get; set; } = 37;
 
     /// <summary>Reference frames.</summary>
-    public int Refs { get; init; } = 3;
+    public int Refs { get; set; } = 3;
 
     /// <summary>Macroblocks per slice (1: every macroblock its own NAL, the paper's setting).</summary>
-    public int SliceMaxMbs { get; init; } = 1;
+    public int SliceMaxMbs { get; set; } = 1;
 
     /// <summary>The Annex B bytes of the SPS and PPS NAL units every clip starts with (hex).</summary>
-    public string ParameterSetsHex { get; init; } = "";
+    public string ParameterSetsHex { get; set; } = "";
 
     /// <summary>The AVC-LM paper's profile.</summary>
     public static AvcProfile Paper() => Create("avc-256x144-3fps", 256, 144, 3, 15, 37, 3, 1);

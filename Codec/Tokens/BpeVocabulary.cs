@@ -24,7 +24,6 @@ public sealed class BpeVocabulary
     /// <summary>Id of the first learned merge.</summary>
     public const int FirstMerge = 259;
 
-    private static readonly JsonSerializerOptions Options = new() { WriteIndented = false };
 
     private readonly byte[] _bytes;
     private readonly int[] _offsets;
@@ -79,13 +78,13 @@ public sealed class BpeVocabulary
 
     /// <summary>The vocabulary as JSON.</summary>
     public string ToJson() => JsonSerializer.Serialize(
-        new VocabularyFile("jpeglm-byte-bpe", 1, Bos, Eos, Pad, [.. Merges.Select(m => new[] { m.Left, m.Right })]), Options);
+        new VocabularyFile("jpeglm-byte-bpe", 1, Bos, Eos, Pad, [.. Merges.Select(m => new[] { m.Left, m.Right })]), VocabularyJson.Default.VocabularyFile);
 
     /// <summary>Reads a vocabulary written by <see cref="ToJson"/>.</summary>
     /// <exception cref="JsonException">Not a vocabulary file, or an inconsistent one.</exception>
     public static BpeVocabulary FromJson(string json)
     {
-        VocabularyFile f = JsonSerializer.Deserialize<VocabularyFile>(json, Options) ?? throw new JsonException("vocabulary JSON is null");
+        VocabularyFile f = JsonSerializer.Deserialize(json, VocabularyJson.Default.VocabularyFile) ?? throw new JsonException("vocabulary JSON is null");
         if (f.Format != "jpeglm-byte-bpe" || f.Version != 1 || f.Bos != Bos || f.Eos != Eos || f.Pad != Pad || f.Merges is null)
         {
             throw new JsonException("not a jpeglm byte-BPE vocabulary (format/version/special ids differ)");
@@ -174,7 +173,7 @@ public sealed class BpeVocabulary
         return bytes;
     }
 
-    private sealed record VocabularyFile(
+    internal sealed record VocabularyFile(
         [property: JsonPropertyName("format")] string Format,
         [property: JsonPropertyName("version")] int Version,
         [property: JsonPropertyName("bos")] int Bos,
@@ -182,3 +181,7 @@ public sealed class BpeVocabulary
         [property: JsonPropertyName("pad")] int Pad,
         [property: JsonPropertyName("merges")] int[][]? Merges);
 }
+
+/// <summary>Compile-time JSON metadata for the vocabulary file: no reflection, so it reads the same ahead-of-time compiled.</summary>
+[JsonSerializable(typeof(BpeVocabulary.VocabularyFile))]
+internal sealed partial class VocabularyJson : JsonSerializerContext;

@@ -17,19 +17,12 @@ namespace JpegLm.Codec.Tokens;
 [JsonDerivedType(typeof(PixelProfile), "pixels")]
 public abstract class CodecProfile
 {
-    private static readonly JsonSerializerOptions Options = new()
-    {
-        WriteIndented = true,
-        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
-        DefaultIgnoreCondition = JsonIgnoreCondition.Never,
-    };
-
     /// <summary>The codec's name as written in the <c>codec</c> discriminator ("jpeg", "avc").</summary>
     [JsonIgnore]
     public abstract string Codec { get; }
 
     /// <summary>A free-form name for people ("paper-256-q25").</summary>
-    public string Name { get; init; } = "";
+    public string Name { get; set; } = "";
 
     /// <summary>
     /// When true the token stream keeps the whole stream, headers included; when false (the default)
@@ -58,13 +51,13 @@ public abstract class CodecProfile
     }
 
     /// <summary>The profile as indented JSON (camelCase, with the <c>codec</c> discriminator first).</summary>
-    public string ToJson() => JsonSerializer.Serialize(this, Options);
+    public string ToJson() => JsonSerializer.Serialize(this, CodecProfileJson.Default.CodecProfile);
 
     /// <summary>Parses and validates a profile written by <see cref="ToJson"/>.</summary>
     /// <exception cref="JsonException">Malformed JSON or an unknown codec.</exception>
     public static CodecProfile FromJson(string json)
     {
-        CodecProfile profile = JsonSerializer.Deserialize<CodecProfile>(json, Options)
+        CodecProfile profile = JsonSerializer.Deserialize(json, CodecProfileJson.Default.CodecProfile)
             ?? throw new JsonException("profile JSON is null");
         try
         {
@@ -99,3 +92,13 @@ public abstract class CodecProfile
         return BinaryPrimitives.ReadUInt64LittleEndian(digest);
     }
 }
+
+/// <summary>
+/// Compile-time JSON metadata for <see cref="CodecProfile"/> (indented, camelCase, nothing left out): no reflection,
+/// so profiles read and write the same in an ahead-of-time compiled <c>jpeglm</c>.
+/// Properties with a default are <c>set</c>, not <c>init</c>: source-generated metadata would give an init-only
+/// property missing from the file default(T) instead of its default (dotnet/runtime#84484).
+/// </summary>
+[JsonSourceGenerationOptions(WriteIndented = true, PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, DefaultIgnoreCondition = JsonIgnoreCondition.Never)]
+[JsonSerializable(typeof(CodecProfile))]
+internal sealed partial class CodecProfileJson : JsonSerializerContext;

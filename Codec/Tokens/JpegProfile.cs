@@ -35,16 +35,16 @@ public sealed class JpegProfile : CodecProfile
     public int Quality { get; init; }
 
     /// <summary><see cref="Yuv420"/>, <see cref="Yuv444"/> or <see cref="Grey"/>.</summary>
-    public string Subsampling { get; init; } = Yuv420;
+    public string Subsampling { get; set; } = Yuv420;
 
     /// <summary>Restart interval in MCUs (DRI); 0 for none. The paper restarts at every MCU.</summary>
     public int RestartInterval { get; init; }
 
     /// <summary>Quantization tables in the order the tables-only stream carries them.</summary>
-    public IReadOnlyList<JpegProfileQuantTable> QuantizationTables { get; init; } = [];
+    public IReadOnlyList<JpegProfileQuantTable> QuantizationTables { get; set; } = [];
 
     /// <summary>Huffman tables in the order the tables-only stream carries them.</summary>
-    public IReadOnlyList<JpegProfileHuffmanTable> HuffmanTables { get; init; } = [];
+    public IReadOnlyList<JpegProfileHuffmanTable> HuffmanTables { get; set; } = [];
 
     /// <summary>The paper's profile: 256x256, quality 25, 4:2:0, a restart marker after every MCU, Annex K tables.</summary>
     public static JpegProfile Paper() => Standard("paper-256-q25", 256, 256, 25, Yuv420, 1);

@@ -11,19 +11,19 @@ public sealed record LlamaConfig
 {
     /// <summary>Model width C.</summary>
     [JsonPropertyName("hidden_size")]
-    public int HiddenSize { get; init; } = 256;
+    public int HiddenSize { get; set; } = 256;
 
     /// <summary>Width of the SwiGLU MLP.</summary>
     [JsonPropertyName("intermediate_size")]
-    public int IntermediateSize { get; init; } = 688;
+    public int IntermediateSize { get; set; } = 688;
 
     /// <summary>Number of transformer blocks.</summary>
     [JsonPropertyName("num_hidden_layers")]
-    public int NumHiddenLayers { get; init; } = 4;
+    public int NumHiddenLayers { get; set; } = 4;
 
     /// <summary>Query heads.</summary>
     [JsonPropertyName("num_attention_heads")]
-    public int NumAttentionHeads { get; init; } = 4;
+    public int NumAttentionHeads { get; set; } = 4;
 
     /// <summary>Key/value heads (grouped-query attention); null means equal to the query heads.</summary>
     [JsonPropertyName("num_key_value_heads")]
@@ -35,19 +35,19 @@ public sealed record LlamaConfig
 
     /// <summary>RMSNorm epsilon.</summary>
     [JsonPropertyName("rms_norm_eps")]
-    public float RmsNormEps { get; init; } = 1e-6f;
+    public float RmsNormEps { get; set; } = 1e-6f;
 
     /// <summary>Rotary base θ.</summary>
     [JsonPropertyName("rope_theta")]
-    public float RopeTheta { get; init; } = 10000f;
+    public float RopeTheta { get; set; } = 10000f;
 
     /// <summary>Vocabulary size V.</summary>
     [JsonPropertyName("vocab_size")]
-    public int VocabSize { get; init; } = 256;
+    public int VocabSize { get; set; } = 256;
 
     /// <summary>Longest sequence the model is meant for (the sampler's cache length).</summary>
     [JsonPropertyName("max_position_embeddings")]
-    public int MaxPositionEmbeddings { get; init; } = 1024;
+    public int MaxPositionEmbeddings { get; set; } = 1024;
 
     /// <summary>Whether the LM head reuses the token embedding matrix.</summary>
     [JsonPropertyName("tie_word_embeddings")]
@@ -55,7 +55,7 @@ public sealed record LlamaConfig
 
     /// <summary>Standard deviation of the normal initialization of matrices.</summary>
     [JsonPropertyName("initializer_range")]
-    public float InitializerRange { get; init; } = 0.02f;
+    public float InitializerRange { get; set; } = 0.02f;
 
     /// <summary>Beginning-of-sequence token id, if any.</summary>
     [JsonPropertyName("bos_token_id")]
@@ -75,11 +75,11 @@ public sealed record LlamaConfig
 
     /// <summary>Always <c>llama</c>.</summary>
     [JsonPropertyName("model_type")]
-    public string ModelType { get; init; } = "llama";
+    public string ModelType { get; set; } = "llama";
 
     /// <summary>Always <c>["LlamaForCausalLM"]</c>.</summary>
     [JsonPropertyName("architectures")]
-    public IReadOnlyList<string> Architectures { get; init; } = ["LlamaForCausalLM"];
+    public IReadOnlyList<string> Architectures { get; set; } = ["LlamaForCausalLM"];
 
     /// <summary>
     /// JpegLm extension (opt-in; absent in plain Llama checkpoints): the name of a per-token structure annotation
@@ -100,7 +100,7 @@ public sealed record LlamaConfig
 
     /// <summary>The dtype the weights are stored in.</summary>
     [JsonPropertyName("torch_dtype")]
-    public string TorchDtype { get; init; } = "float32";
+    public string TorchDtype { get; set; } = "float32";
 
     /// <summary>Key/value heads after applying the default.</summary>
     [JsonIgnore]
@@ -118,10 +118,8 @@ public sealed record LlamaConfig
     [JsonIgnore]
     public int KvWidth => KvHeads * HeadDim;
 
-    private static readonly JsonSerializerOptions WriteOptions = new() { WriteIndented = true, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull };
-
     // Error messages quote the config on one line: the CLI reports bad input in one line.
-    private static readonly JsonSerializerOptions MessageOptions = new() { DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull };
+    private static readonly JsonSerializerOptions MessageOptions = new(LlamaConfigJson.Default.Options) { WriteIndented = false };
 
     /// <summary>Throws <see cref="ArgumentException"/> when the numbers do not describe a valid model.</summary>
     public void Validate()
@@ -130,12 +128,12 @@ public sealed record LlamaConfig
             || KvHeads <= 0 || NumAttentionHeads % KvHeads != 0 || HeadDim <= 0 || HeadDim % 2 != 0
             || (HeadDimOverride == null && HiddenSize % NumAttentionHeads != 0) || MaxPositionEmbeddings <= 0)
         {
-            throw new ArgumentException($"invalid Llama config: {JsonSerializer.Serialize(this, MessageOptions)}");
+            throw new ArgumentException($"invalid Llama config: {JsonSerializer.Serialize(this, MessageOptions.GetTypeInfo(typeof(LlamaConfig)))}");
         }
 
         if ((Structure == null) != (StructureFields == null) || (StructureFields != null && (StructureFields.Count == 0 || StructureFields.Any(f => f is <= 0 or > 1 << 20))))
         {
-            throw new ArgumentException($"invalid Llama config: jpeglm_structure and jpeglm_structure_fields go together, with positive field sizes: {JsonSerializer.Serialize(this, MessageOptions)}");
+            throw new ArgumentException($"invalid Llama config: jpeglm_structure and jpeglm_structure_fields go together, with positive field sizes: {JsonSerializer.Serialize(this, MessageOptions.GetTypeInfo(typeof(LlamaConfig)))}");
         }
 
         if (RopeScaling is { ValueKind: not JsonValueKind.Null } || AttentionBias == true)
@@ -145,7 +143,7 @@ public sealed record LlamaConfig
     }
 
     /// <summary>The config as HF <c>config.json</c> text.</summary>
-    public string ToJson() => JsonSerializer.Serialize(this, WriteOptions);
+    public string ToJson() => JsonSerializer.Serialize(this, LlamaConfigJson.Default.LlamaConfig);
 
     /// <summary>
     /// Parses <c>config.json</c> text (unknown HF fields are ignored). A file is input: one that does not describe a
@@ -153,7 +151,7 @@ public sealed record LlamaConfig
     /// </summary>
     public static LlamaConfig FromJson(string json)
     {
-        LlamaConfig config = JsonSerializer.Deserialize<LlamaConfig>(json) ?? throw new FormatException("config.json is empty");
+        LlamaConfig config = JsonSerializer.Deserialize(json, LlamaConfigJson.Default.LlamaConfig) ?? throw new FormatException("config.json is empty");
         try
         {
             config.Validate();
@@ -169,3 +167,13 @@ public sealed record LlamaConfig
     /// <summary>Reads <c>DIR/config.json</c>.</summary>
     public static LlamaConfig Load(string path) => FromJson(File.ReadAllText(path));
 }
+
+/// <summary>
+/// Compile-time JSON metadata for <see cref="LlamaConfig"/> (indented, nulls left out): no reflection, so configs read
+/// and write the same in an ahead-of-time compiled <c>jpeglm</c>.
+/// Properties with a default are <c>set</c>, not <c>init</c>: source-generated metadata would give an init-only
+/// property missing from the file default(T) instead of its default (dotnet/runtime#84484).
+/// </summary>
+[JsonSourceGenerationOptions(WriteIndented = true, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
+[JsonSerializable(typeof(LlamaConfig))]
+internal sealed partial class LlamaConfigJson : JsonSerializerContext;

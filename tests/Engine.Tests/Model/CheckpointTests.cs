@@ -90,6 +90,17 @@ public class CheckpointTests
     }
 
     [Fact]
+    public void Keys_missing_from_a_config_keep_their_defaults()
+    {
+        // A minimal HF config: everything not given (eps, rope theta, dtype, ...) must keep its default, not become 0.
+        LlamaConfig c = LlamaConfig.FromJson("""{"hidden_size":64,"intermediate_size":172,"num_hidden_layers":2,"num_attention_heads":4,"vocab_size":300}""");
+        var d = new LlamaConfig();
+        Assert.Equal((d.RmsNormEps, d.RopeTheta, d.MaxPositionEmbeddings, d.InitializerRange, d.ModelType, d.TorchDtype), (c.RmsNormEps, c.RopeTheta, c.MaxPositionEmbeddings, c.InitializerRange, c.ModelType, c.TorchDtype));
+        Assert.Equal(d.Architectures, c.Architectures);
+        Assert.Equal(4, c.KvHeads);
+    }
+
+    [Fact]
     public void Malformed_safetensors_files_are_rejected_with_a_position()
     {
         string dir = TestPaths.NewTempDirectory();
