@@ -77,6 +77,21 @@ public class GemmTests
         }
     }
 
+    [SkippableFact]
+    public unsafe void Openblas_runs_a_small_product_on_one_thread_and_restores_its_setting()
+    {
+        // Small products (a sampling step's) run on one OpenBLAS thread; the process-wide setting must come back, so
+        // a training step's large product after it uses every thread again. Their values are checked against a
+        // float64 product by the shapes above (the first and last are under the threshold).
+        OpenBlasGemm? blas = OpenBlasGemm.TryCreate();
+        Skip.If(blas is null, "OpenBLAS is not installed: " + OpenBlasGemm.LoadError);
+        Skip.If(blas!.Threads <= 1, "OpenBLAS runs on one thread here (OPENBLAS_NUM_THREADS=1 or one core)");
+        Assert.True(1L * 300 * 70 < OpenBlasGemm.SingleThreadMacs && 800L * 70 * 33 < OpenBlasGemm.SingleThreadMacs);
+        float[] small = Run(blas, false, true, 16, 768, 256, 0f, 80);
+        Assert.Equal(blas.Threads, blas.CurrentThreads);
+        Assert.Equal(small, Run(blas, false, true, 16, 768, 256, 0f, 80));
+    }
+
     [Fact]
     public void Managed_gemm_is_deterministic()
     {
