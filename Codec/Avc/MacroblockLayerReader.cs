@@ -259,21 +259,7 @@ internal sealed class MacroblockLayerReader
             bool prevFlag = r.ReadFlag();
             int rem = prevFlag ? 0 : (int)r.ReadBits(3);
             int raster = BlockIndexToRaster(blk);
-            int bx = raster & 3, by = raster >> 2;
-            bool hasA = bx > 0 || leftOk;
-            bool hasB = by > 0 || aboveOk;
-            int predicted;
-            if (!hasA || !hasB)
-            {
-                predicted = 2;
-            }
-            else
-            {
-                int modeA = bx > 0 ? mb.Intra4x4PredMode[raster - 1] : _state.Intra4x4Mode[(left * 16) + raster + 3];
-                int modeB = by > 0 ? mb.Intra4x4PredMode[raster - 4] : _state.Intra4x4Mode[(above * 16) + raster + 12];
-                predicted = Math.Min(modeA, modeB);
-            }
-
+            int predicted = _state.PredictedIntra4x4Mode(mb, raster, leftOk, aboveOk);
             int mode = prevFlag ? predicted : rem < predicted ? rem : rem + 1;
             mb.Intra4x4PredMode[raster] = mode;
         }

@@ -64,6 +64,28 @@ internal sealed class PictureState
     public void Reset() => Array.Fill(SliceId, -1);
 
     /// <summary>
+    /// predIntra4x4PredMode (clause 8.3.1.1) of raster block <paramref name="raster"/> (x + 4y) of <paramref name="mb"/>:
+    /// DC (2) when the block to its left or above lies in a macroblock that is not available for prediction
+    /// (<paramref name="leftAvailable"/>, <paramref name="aboveAvailable"/>: the parser's and the writer's own rules),
+    /// otherwise the smaller of the two neighbours' modes, from <paramref name="mb"/> itself or from
+    /// <see cref="Intra4x4Mode"/>. The parser and the encoder's writer both predict through here.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public int PredictedIntra4x4Mode(Macroblock mb, int raster, bool leftAvailable, bool aboveAvailable)
+    {
+        int bx = raster & 3, by = raster >> 2;
+        if (!(bx > 0 || leftAvailable) || !(by > 0 || aboveAvailable))
+        {
+            return 2;
+        }
+
+        int a = mb.Address;
+        int modeA = bx > 0 ? mb.Intra4x4PredMode[raster - 1] : Intra4x4Mode[((a - 1) * 16) + raster + 3];
+        int modeB = by > 0 ? mb.Intra4x4PredMode[raster - 4] : Intra4x4Mode[((a - WidthInMbs) * 16) + raster + 12];
+        return Math.Min(modeA, modeB);
+    }
+
+    /// <summary>
     /// Records that slice <paramref name="sliceId"/> decodes macroblock <paramref name="addr"/> of kind
     /// <paramref name="kind"/>, as the parser and the encoder's writer both do before its residual. A macroblock
     /// that is not Intra_4x4 counts as DC (mode 2) when a neighbour predicts its Intra4x4PredMode (8.3.1.1);

@@ -8,7 +8,10 @@ namespace JpegLm.Codec.Jpeg;
 /// </summary>
 internal sealed class JpegOutputBuffer
 {
-    private byte[] _data = new byte[16384];
+    private byte[] _data;
+
+    /// <summary>A buffer of <paramref name="capacity"/> bytes to start with (an encoder's default: 16 KiB; a header: less).</summary>
+    public JpegOutputBuffer(int capacity = 16384) => _data = new byte[Math.Max(capacity, 16)];
 
     /// <summary>The backing array (valid up to <see cref="Length"/>); replaced when the buffer grows.</summary>
     public byte[] Data => _data;

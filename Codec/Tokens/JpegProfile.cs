@@ -164,55 +164,52 @@ public sealed class JpegProfile : CodecProfile
     /// <summary>
     /// The constant header of an image-only stream exactly as libjpeg-turbo writes it for Pillow's
     /// streamtype=2: SOI, APP0 (JFIF 1.01, no units, density 1x1, no thumbnail), SOF0, DRI (when
-    /// restarting), SOS (Ss=0, Se=63, Ah=Al=0).
+    /// restarting), SOS (Ss=0, Se=63, Ah=Al=0). Written by the encoder's own marker writer, so a profile's
+    /// header and the encoder's files cannot drift apart.
     /// </summary>
     public byte[] ImageHeader()
     {
-        IReadOnlyList<JpegComponentSpec> comps = Components();
-        var b = new List<byte>(64) { 0xFF, 0xD8 };
-        b.AddRange([0xFF, 0xE0, 0x00, 0x10, (byte)'J', (byte)'F', (byte)'I', (byte)'F', 0x00, 0x01, 0x01, 0x00, 0x00, 0x01, 0x00, 0x01, 0x00, 0x00]);
-        int sofLength = 8 + (3 * comps.Count);
-        b.AddRange([0xFF, 0xC0, 0x00, (byte)sofLength, 8, (byte)(Height >> 8), (byte)Height, (byte)(Width >> 8), (byte)Width, (byte)comps.Count]);
-        foreach (JpegComponentSpec c in comps)
-        {
-            b.AddRange([(byte)c.Id, (byte)((c.H << 4) | c.V), (byte)c.QuantTable]);
-        }
-
+        var o = new JpegOutputBuffer(64);
+        o.WriteMarker(JpegMarkers.Soi);
+        JpegMarkerWriter.WriteJfif(o);
+        JpegEncoderOptions options = EncoderOptions();
+        JpegMarkerWriter.WriteFrameHeader(o, new JpegFrameLayout(Width, Height, options.Subsampling), extended: false);
         if (RestartInterval > 0)
         {
-            b.AddRange([0xFF, 0xDD, 0x00, 0x04, (byte)(RestartInterval >> 8), (byte)RestartInterval]);
+            JpegMarkerWriter.WriteRestartInterval(o, RestartInterval);
         }
 
-        b.AddRange([0xFF, 0xDA, 0x00, (byte)(6 + (2 * comps.Count)), (byte)comps.Count]);
-        foreach (JpegComponentSpec c in comps)
-        {
-            b.AddRange([(byte)c.Id, (byte)((c.DcTable << 4) | c.AcTable)]);
-        }
-
-        b.AddRange([0x00, 0x3F, 0x00]);
-        return [.. b];
+        JpegMarkerWriter.WriteScanHeader(o, Components().Count);
+        return o.Written.ToArray();
     }
 
-    /// <summary>The tables-only stream (Pillow's streamtype=1): SOI, one DQT per table, one DHT per table, EOI.</summary>
+    /// <summary>
+    /// The tables-only stream (Pillow's streamtype=1): SOI, one DQT per table, one DHT per table, EOI, through the
+    /// encoder's marker writer.
+    /// </summary>
     public byte[] TablesStream()
     {
-        var b = new List<byte>(600) { 0xFF, 0xD8 };
+        var o = new JpegOutputBuffer(1024);
+        o.WriteMarker(JpegMarkers.Soi);
+        ReadOnlySpan<byte> zigZag = JpegTables.ZigZag;
+        Span<ushort> natural = stackalloc ushort[64];
         foreach (JpegProfileQuantTable q in QuantizationTables)
         {
-            b.AddRange([0xFF, 0xDB, 0x00, 0x43, (byte)q.Id]);
-            b.AddRange(q.Values.Select(v => (byte)v));
+            for (int k = 0; k < 64; k++)
+            {
+                natural[zigZag[k]] = (ushort)q.Values[k]; // the profile keeps a table in DQT (zig-zag) order
+            }
+
+            JpegMarkerWriter.WriteQuantTable(o, q.Id, natural);
         }
 
         foreach (JpegProfileHuffmanTable t in HuffmanTables)
         {
-            int length = 19 + t.Values.Length;
-            b.AddRange([0xFF, 0xC4, (byte)(length >> 8), (byte)length, (byte)(((t.Class == "ac" ? 1 : 0) << 4) | t.Id)]);
-            b.AddRange(t.Bits.Select(v => (byte)v));
-            b.AddRange(t.Values.Select(v => (byte)v));
+            JpegMarkerWriter.WriteHuffmanTable(o, t.Class == "ac", t.Id, new HuffmanTableSpec(Bytes(t.Bits), Bytes(t.Values)));
         }
 
-        b.AddRange([0xFF, 0xD9]);
-        return [.. b];
+        o.WriteMarker(JpegMarkers.Eoi);
+        return o.Written.ToArray();
     }
 
     /// <summary>

@@ -142,23 +142,13 @@ internal sealed class MacroblockWriter
         }
     }
 
-    /// <summary>predIntra4x4PredMode of a raster block (8.3.1.1), neighbours from the state and the current record.</summary>
+    /// <summary>predIntra4x4PredMode of a raster block (8.3.1.1): <see cref="PictureState.PredictedIntra4x4Mode"/> with this slice's availability.</summary>
     public int PredictedIntra4x4Mode(Macroblock mb, int raster)
     {
         int a = mb.Address, w = _state.WidthInMbs;
-        int bx = raster & 3, by = raster >> 2;
-        int left = a % w > 0 ? a - 1 : -1;
-        int above = a - w;
-        bool hasA = bx > 0 || (left >= 0 && _state.Available(left, SliceId));
-        bool hasB = by > 0 || (above >= 0 && _state.Available(above, SliceId));
-        if (!hasA || !hasB)
-        {
-            return 2;
-        }
-
-        int modeA = bx > 0 ? mb.Intra4x4PredMode[raster - 1] : _state.Intra4x4Mode[(left * 16) + raster + 3];
-        int modeB = by > 0 ? mb.Intra4x4PredMode[raster - 4] : _state.Intra4x4Mode[(above * 16) + raster + 12];
-        return Math.Min(modeA, modeB);
+        bool leftOk = a % w > 0 && _state.Available(a - 1, SliceId);
+        bool aboveOk = a - w >= 0 && _state.Available(a - w, SliceId);
+        return _state.PredictedIntra4x4Mode(mb, raster, leftOk, aboveOk);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
