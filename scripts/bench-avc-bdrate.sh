@@ -12,36 +12,17 @@
 # (Bjøntegaard, VCEG-M33); negative means fewer bits than x264 at equal PSNR. Speed: our frames/s against x264's on
 # the same clips (whole-process wall time of each encode at QP 37, median of 3), JIT start-up included.
 # Usage: scripts/bench-avc-bdrate.sh   (needs ffmpeg, x264, python3 and a built CLI: dotnet build Cli -c Release)
-set -euo pipefail
-root="$(cd "$(dirname "$0")/.." && pwd)"
-jpeglm="${JPEGLM:-dotnet $root/Cli/bin/Release/net10.0/jpeglm.dll}"
-kodak="${KODAK:-$root/../shared/data/kodak}"
-[[ -d "$kodak" ]] || kodak=/work/shared/data/kodak
-tmp="$(mktemp -d)"
-trap 'rm -rf "$tmp"' EXIT
-X264_ARGS=(--profile baseline --slice-max-mbs 1 --ref 3 --subme 0 --keyint 250 --threads 1)
+source "$(dirname "$0")/lib/avc-bench.sh"
 qps=(27 32 37 42)
 
-make_clip() { # name image filter
-  ffmpeg -nostdin -v error -y -loop 1 -i "$kodak/$2" -vf "$3,format=yuv420p" -r 3 -frames:v 15 -strict -1 "$tmp/$1.y4m"
-}
-make_clip pan05 kodim05.png "crop=384:216:x='t*40':y='t*10',scale=256:144"
-make_clip pan13 kodim13.png "crop=432:243:x='t*25':y='t*6',scale=256:144"
-make_clip zoom23 kodim23.png "zoompan=z='1+0.03*on':d=1:s=256x144:fps=3"
-make_clip zoom08 kodim08.png "zoompan=z='1+0.04*on':x='iw/4':y='ih/4':d=1:s=256x144:fps=3"
-make_clip subpan19 kodim19.png "scale=768:-2,crop=432:243:x='100+n*2.6':y='60+n*0.7':exact=1,scale=256:144:flags=bicubic"
-make_clip rotate21 kodim21.png "rotate=a='n*0.02':c=black,crop=432:243,scale=256:144"
-make_clip fade15 kodim15.png "crop=432:243,scale=256:144,eq=brightness='n*0.02':eval=frame"
-make_clip shake03 kodim03.png "crop=432:243:x='150+1.7*sin(n*1.3)':y='100+2.3*sin(n*0.9)':exact=1,scale=256:144:flags=bicubic"
+kodak_pans_and_zooms 15 ""
+make_clip subpan19 kodim19.png "scale=768:-2,crop=432:243:x='100+n*2.6':y='60+n*0.7':exact=1,scale=256:144:flags=bicubic" 15
+make_clip rotate21 kodim21.png "rotate=a='n*0.02':c=black,crop=432:243,scale=256:144" 15
+make_clip fade15 kodim15.png "crop=432:243,scale=256:144,eq=brightness='n*0.02':eval=frame" 15
+make_clip shake03 kodim03.png "crop=432:243:x='150+1.7*sin(n*1.3)':y='100+2.3*sin(n*0.9)':exact=1,scale=256:144:flags=bicubic" 15
 clips=(pan05 pan13 zoom23 zoom08 subpan19 rotate21 fade15 shake03)
 
-psnr_y() { # stream source
-  ffmpeg -nostdin -v error -y -i "$1" -f rawvideo -pix_fmt yuv420p "$tmp/d.yuv"
-  ffmpeg -nostdin -f rawvideo -s 256x144 -pix_fmt yuv420p -r 3 -i "$tmp/d.yuv" -r 3 -i "$2" -lavfi "[0:v][1:v]psnr" -f null - 2>&1 \
-    | sed -n 's/.*PSNR y:\([0-9.inf]*\).*/\1/p' | tail -1
-}
 seconds() { local s; s=$(date +%s.%N); "$@" > /dev/null 2>&1; echo "$(date +%s.%N) - $s" | bc -l; }
-median() { sort -g | sed -n 2p; }
 
 echo "date: $(date -u '+%Y-%m-%d %H:%M UTC'); machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(nproc) cores; load $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "x264: $(x264 --version 2>/dev/null | head -1); settings: --qp Q ${X264_ARGS[*]}; ours: jpeglm encode --qp Q"
