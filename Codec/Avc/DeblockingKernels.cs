@@ -23,15 +23,14 @@ internal static class DeblockingKernels
     {
         Vector256<short> vp1 = Load(ref Unsafe.Add(ref p3, 2 * stride)), vp0 = Load(ref Unsafe.Add(ref p3, 3 * stride));
         Vector256<short> vq0 = Load(ref Unsafe.Add(ref p3, 4 * stride)), vq1 = Load(ref Unsafe.Add(ref p3, 5 * stride));
-        Vector256<short> a = Vector256.Create((short)alpha), b = Vector256.Create((short)beta);
-        Vector256<short> filter = Vector256.LessThan(Vector256.Abs(vp0 - vq0), a) & Vector256.LessThan(Vector256.Abs(vp1 - vp0), b)
-            & Vector256.LessThan(Vector256.Abs(vq1 - vq0), b) & Vector256.GreaterThan(bS, Vector256<short>.Zero);
+        Vector256<short> filter = FilterSamples(vp1, vp0, vq0, vq1, bS, alpha, beta);
         if (filter == Vector256<short>.Zero)
         {
             return;
         }
 
         Vector256<short> vp2 = Load(ref Unsafe.Add(ref p3, stride)), vq2 = Load(ref Unsafe.Add(ref p3, 6 * stride));
+        Vector256<short> b = Vector256.Create((short)beta);
         Vector256<short> ap = Vector256.LessThan(Vector256.Abs(vp2 - vp0), b), aq = Vector256.LessThan(Vector256.Abs(vq2 - vq0), b);
         Vector256<short> one = Vector256.Create((short)1), two = Vector256.Create((short)2), four = Vector256.Create((short)4);
 
@@ -84,9 +83,7 @@ internal static class DeblockingKernels
     {
         Vector256<short> vp1 = Load(ref p1), vp0 = Load(ref Unsafe.Add(ref p1, stride));
         Vector256<short> vq0 = Load(ref Unsafe.Add(ref p1, 2 * stride)), vq1 = Load(ref Unsafe.Add(ref p1, 3 * stride));
-        Vector256<short> a = Vector256.Create((short)alpha), b = Vector256.Create((short)beta);
-        Vector256<short> filter = Vector256.LessThan(Vector256.Abs(vp0 - vq0), a) & Vector256.LessThan(Vector256.Abs(vp1 - vp0), b)
-            & Vector256.LessThan(Vector256.Abs(vq1 - vq0), b) & Vector256.GreaterThan(bS, Vector256<short>.Zero);
+        Vector256<short> filter = FilterSamples(vp1, vp0, vq0, vq1, bS, alpha, beta);
         if (filter == Vector256<short>.Zero)
         {
             return;
@@ -211,6 +208,16 @@ internal static class DeblockingKernels
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Store(ref byte p, Vector256<short> v) =>
         Vector128.Narrow(v.GetLower().AsUInt16(), v.GetUpper().AsUInt16()).StoreUnsafe(ref p);
+
+    // filterSamplesFlag (8.7.2.2), per line of the edge: bS > 0, |p0 - q0| < α, |p1 - p0| < β and |q1 - q0| < β.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<short> FilterSamples(Vector256<short> vp1, Vector256<short> vp0, Vector256<short> vq0, Vector256<short> vq1,
+        Vector256<short> bS, int alpha, int beta)
+    {
+        Vector256<short> b = Vector256.Create((short)beta);
+        return Vector256.LessThan(Vector256.Abs(vp0 - vq0), Vector256.Create((short)alpha)) & Vector256.LessThan(Vector256.Abs(vp1 - vp0), b)
+            & Vector256.LessThan(Vector256.Abs(vq1 - vq0), b) & Vector256.GreaterThan(bS, Vector256<short>.Zero);
+    }
 
     private static Vector256<short> Clamp(Vector256<short> v, Vector256<short> limit) => Vector256.Min(Vector256.Max(v, -limit), limit);
 
