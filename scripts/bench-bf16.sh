@@ -8,15 +8,8 @@
 #   (default: builds Cli into a temporary folder); MODEL: a preset or config.json (default base = 8 x 512).
 set -euo pipefail
 data="$1"
-work="$(mktemp -d "${TMPDIR:-/tmp}/bench-bf16.XXXXXX")"
-trap 'rm -rf "$work"' EXIT
-if [ -n "${2:-}" ]; then
-  J="$2"
-else
-  root="$(cd "$(dirname "$0")/.." && pwd)"
-  dotnet build "$root/Cli" -c Release -o "$work/bin" >/dev/null
-  J="$work/bin/jpeglm"
-fi
+source "$(dirname "$0")/lib/jpeglm-bin.sh"
+bench_setup bench-bf16 "${2:-}"
 steps="${3:-500}"
 seeds="${4:-3}"
 model="${5:-base}"

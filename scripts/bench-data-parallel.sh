@@ -6,15 +6,8 @@
 #   (default: builds Cli into bench-dp/bin). Needs mpirun (Debian: openmpi-bin).
 set -euo pipefail
 data="$1"
-work="$(mktemp -d "${TMPDIR:-/tmp}/bench-dp.XXXXXX")"
-trap 'rm -rf "$work"' EXIT
-if [ -n "${2:-}" ]; then
-  J="$2"
-else
-  root="$(cd "$(dirname "$0")/.." && pwd)"
-  dotnet build "$root/Cli" -c Release -o "$work/bin" >/dev/null
-  J="$work/bin/jpeglm"
-fi
+source "$(dirname "$0")/lib/jpeglm-bin.sh"
+bench_setup bench-dp "${2:-}"
 steps="${3:-40}"
 rounds="${4:-3}"
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
